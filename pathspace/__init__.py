@@ -1,0 +1,1 @@
+"""pathspace: the path-space statistical physics of world models."""
