@@ -1,0 +1,62 @@
+"""One entry point for every entropy-production estimator.
+
+``auto`` picks by dimension: the debiased grid estimator up to two
+dimensions, projection on a basis above (grids need data exponential in the
+dimension).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pathspace._errors import PathspaceError
+from pathspace.estimators._entropy import grid_entropy_production
+from pathspace.estimators._result import Estimate
+from pathspace.simulate import Trajectories
+
+__all__ = ["ESTIMATORS", "choose_estimator", "entropy_production"]
+
+ESTIMATORS = ("auto", "stratonovich", "paper", "projection", "neural")
+
+
+def choose_estimator(dim: int, n_transitions: int) -> str:
+    """The estimator ``auto`` resolves to for data of this shape."""
+    return "stratonovich" if dim <= 2 else "projection"
+
+
+def entropy_production(traj: Trajectories, estimator: str = "auto",
+                       **options: Any) -> Estimate:
+    """Steady-state entropy production rate of trajectories.
+
+    Parameters
+    ----------
+    traj : Trajectories
+        Stationary trajectories, shape (n_paths, n_steps, dim).
+    estimator : str
+        ``"auto"`` (default), ``"stratonovich"`` (debiased grid),
+        ``"paper"`` (published grid estimator), ``"projection"`` (basis
+        projection, any dimension) or ``"neural"`` (variational bound).
+    **options
+        Passed to the chosen estimator.
+
+    Returns
+    -------
+    Estimate
+        Value in nats per unit time with its standard error.
+    """
+    if estimator not in ESTIMATORS:
+        raise PathspaceError(
+            f"estimator: expected one of {', '.join(ESTIMATORS)}, got "
+            f"{estimator!r}"
+        )
+    if estimator == "auto":
+        estimator = choose_estimator(traj.dim, traj.n_paths * traj.n_steps)
+    if estimator in ("stratonovich", "paper"):
+        return grid_entropy_production(traj, estimator, **options)
+    if estimator == "projection":
+        from pathspace.estimators._projection import projection_entropy_production
+
+        return projection_entropy_production(traj, **options)
+    from pathspace.estimators._neural import neural_entropy_production
+
+    return neural_entropy_production(traj, **options)

@@ -1,0 +1,257 @@
+"""Entropy production from trajectories on a grid.
+
+Symbols: transitions ``dz`` over times ``dt`` starting at ``z``; ``D`` the
+constant diffusion matrix; ``v`` the circulating drift (mean local velocity)
+``v = J / rho``; ``sigma_dot = < v^T D^-1 v >_ss`` in nats per unit time
+(paper Eqs. 27-28, written for a matrix ``D``).
+
+Two estimators:
+
+``stratonovich`` (default)
+    Bins transitions by their midpoint ``(z + z') / 2``. In each bin the
+    Stratonovich mean local velocity ``v_b = sum dz / sum dt`` estimates
+    ``J / rho`` directly, with no density gradient. The plug-in value
+    ``sum_b p_b v_b^T D^-1 v_b`` (``p_b`` the fraction of time in bin b) is
+    biased upwards by the sampling noise of ``v_b``; that bias,
+    ``sum_b p_b tr(D^-1 Cov(v_b))`` with ``Cov(v_b)`` estimated from the
+    residuals in the bin, is subtracted. ``D`` comes from the same residuals.
+    The standard error is a block bootstrap over whole paths or contiguous
+    time blocks.
+
+``paper``
+    The estimator as published (Eqs. 25-28): Ito Kramers-Moyal drift per
+    bin, a scalar ``D`` averaged over bins, the density from the occupation
+    histogram, ``grad rho`` by finite differences, ``v = f - D grad ln rho``
+    and ``sigma_dot = sum_b p_b |v_b|^2 / D``. It carries a positive noise
+    floor (about 0.2 at 4 x 10^6 transitions of the paper's linear model) and
+    is kept to reproduce the paper's numbers.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from pathspace._errors import PathspaceError, UnderSampledWarning
+from pathspace.estimators._binned import BinnedSums, binned_sums
+from pathspace.estimators._grid import Grid, make_grid
+from pathspace.estimators._result import Estimate
+from pathspace.simulate import Trajectories
+
+__all__ = ["grid_entropy_production", "GRID_ESTIMATORS"]
+
+GRID_ESTIMATORS = ("stratonovich", "paper")
+_PAPER_BINS = 60  # not stated in the paper; reproduces its floor of ~0.2
+_PAPER_MIN_COUNT = 10
+
+
+def _bootstrap_weights(n_blocks: int, n_boot: int,
+                       rng: np.random.Generator) -> np.ndarray:
+    """Multinomial block counts, shape (n_boot, n_blocks)."""
+    draws = rng.integers(0, n_blocks, size=(n_boot, n_blocks))
+    weights = np.zeros((n_boot, n_blocks))
+    np.add.at(weights, (np.arange(n_boot)[:, None], draws), 1.0)
+    return weights
+
+
+def stratonovich_sigma(S: BinnedSums, weights: np.ndarray | None = None
+                       ) -> dict[str, np.ndarray]:
+    """Debiased midpoint estimator from per-block sums.
+
+    Parameters
+    ----------
+    S : BinnedSums
+        Sums of shape ``(n_blocks, n_bins, ...)``, transitions binned by
+        their midpoint.
+    weights : ndarray of shape (n_rep, n_blocks), optional
+        Block multiplicities of bootstrap replicates; default one of each.
+
+    Notes
+    -----
+    With ``x_k`` the summed increment of block ``k`` in a bin and ``T_k``
+    its time there, ``E[x_k] = v T_k`` and blocks are independent, so
+
+        V_b = (S S^T - sum_k x_k x_k^T) / (T_b^2 - sum_k T_k^2),  S = sum_k x_k,
+
+    is an unbiased estimate of ``v v^T`` in the bin whatever the time
+    correlation of increments inside a block (consecutive increments of a
+    path that stays in one bin partly cancel, so a variance formula for
+    independent increments would over-correct). Then
+    ``sigma_dot = sum_b (T_b / T) tr(D^-1 V_b)``. A replicated block counts
+    as one unit: only pairs of distinct original blocks enter.
+    """
+    if weights is None:
+        weights = np.ones((1, S.count.shape[0]))
+    w, w2 = weights, weights**2
+    T_b = w @ S.time
+    T2_b = np.tensordot(w2, S.time**2, axes=(1, 0))
+    s1 = np.tensordot(w, S.s1, axes=(1, 0))
+    own = np.tensordot(w2, S.s1[..., :, None] * S.s1[..., None, :], axes=(1, 0))
+    pairs = T_b**2 - T2_b
+    valid = pairs > 1e-12 * np.maximum(T_b**2, 1e-300)
+
+    cross = s1[..., :, None] * s1[..., None, :] - own
+    V = np.where(valid[..., None, None], cross, 0.0) / np.where(
+        valid, pairs, 1.0)[..., None, None]
+    safe_T = np.where(valid, T_b, 1.0)
+    plug_in = np.where(valid[..., None, None],
+                       s1[..., :, None] * s1[..., None, :], 0.0) / (
+        safe_T**2)[..., None, None]
+
+    # D from sum dz dz^T / dt = 2 D n + sum_b T_b v v^T (v v^T: U-statistic)
+    n = w @ S.count
+    s2 = np.tensordot(w, S.s2, axes=(1, 0)).sum(-3)
+    vv_time = (np.where(valid, T_b, 0.0)[..., None, None] * V).sum(-3)
+    time_all = (w @ S.time).sum(-1)
+    D = (s2 - vv_time) / (2.0 * n.sum(-1))[..., None, None]
+    Dinv = np.linalg.inv(D)
+
+    T = np.where(valid, T_b, 0.0).sum(-1)
+    tr_V = np.einsum("...ij,...kji->...k", Dinv, V)
+    tr_plug = np.einsum("...ij,...kji->...k", Dinv, plug_in)
+    value = (np.where(valid, T_b, 0.0) * tr_V).sum(-1) / T
+    raw = (np.where(valid, T_b, 0.0) * tr_plug).sum(-1) / T
+    return {"raw": raw, "bias": raw - value, "value": value, "diffusion": D,
+            "coverage": T / time_all, "n_bins": valid.sum(-1)}
+
+
+def paper_sigma(S: BinnedSums, grid: Grid, min_count: int = _PAPER_MIN_COUNT
+                ) -> dict[str, np.ndarray]:
+    """The published grid estimator (Eqs. 25-28) from start-binned sums."""
+    valid = S.count >= min_count
+    T_b = np.where(valid, S.time, 1.0)
+    f = S.s1 / T_b[..., None]
+    dof = np.where(valid, S.count - 1.0, 1.0)
+    outer = S.s1[..., :, None] * S.s1[..., None, :] / T_b[..., None, None]
+    local_D = (S.s2 - outer) / (2.0 * dof[..., None, None])
+    trace = np.trace(local_D, axis1=-2, axis2=-1) / grid.dim
+    w = np.where(valid, S.count, 0.0)
+    D = (w * trace).sum(-1) / w.sum(-1)
+
+    lead = S.count.shape[:-1]
+    n_total = S.count.sum(-1)
+    rho = S.count / (n_total[..., None] * grid.volumes())
+    rho_grid = rho.reshape(*lead, *grid.shape)
+    axes = range(len(lead), len(lead) + grid.dim)
+    grads = np.gradient(rho_grid, *grid.centers, axis=tuple(axes))
+    grads = grads if isinstance(grads, list | tuple) else [grads]
+    grad = np.stack([g.reshape(*lead, grid.size) for g in grads], axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = f - D[..., None, None] * grad / rho[..., None]
+    p = w / w.sum(-1)[..., None]
+    sq = np.where(valid, (v**2).sum(-1), 0.0)
+    value = (p * sq).sum(-1) / D
+    return {"raw": value, "bias": np.zeros_like(value), "value": value,
+            "diffusion": D, "n_bins": valid.sum(-1)}
+
+
+def grid_entropy_production(
+    traj: Trajectories,
+    estimator: str = "stratonovich",
+    *,
+    bins: Any = None,
+    bounds: Any = None,
+    min_count: int | None = None,
+    n_boot: int = 200,
+    n_blocks: int = 100,
+    seed: int = 0,
+) -> Estimate:
+    """Steady-state entropy production rate from trajectories, with error bar.
+
+    Parameters
+    ----------
+    traj : Trajectories
+        Stationary trajectories, shape (n_paths, n_steps, dim), dim <= 3.
+    estimator : {"stratonovich", "paper"}
+        ``"stratonovich"`` (default): debiased mean-local-velocity estimator.
+        ``"paper"``: the published estimator, with its noise floor.
+    bins : int or sequence, optional
+        Bins per axis or edges. Default for ``"stratonovich"``: about 1000
+        transitions per bin on average; for ``"paper"``: 60 per axis over
+        the data's range (the paper does not state its grid; this one
+        reproduces its floor of about 0.2 at 4 x 10^6 transitions).
+    bounds : sequence of (low, high), optional
+        Grid range per axis; default the range of the data.
+    min_count : int, optional
+        Bins with fewer transitions are left out (default 2 for
+        ``"stratonovich"``, 10 for ``"paper"``).
+    n_boot : int
+        Bootstrap replicates for the standard error.
+    n_blocks : int
+        Number of resampling blocks (whole paths, or contiguous time blocks
+        when there are fewer than 20 paths).
+    seed : int
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    Estimate
+        ``value`` in nats per unit time; ``details`` holds the diffusion
+        matrix, the grid and the number of bins and blocks used.
+
+    Notes
+    -----
+    Assumptions: the data are stationary; the noise is additive with a
+    constant ``D``; both coordinates are even under time reversal; blocks
+    are longer than the correlation time (so block sums are independent).
+    Remaining biases of the default estimator: bin averaging of ``v``
+    (relative order ``h^2 / (6 l^2)`` for bins of width ``h`` and a field
+    varying on a length ``l``), the mass of bins with a single transition,
+    and finite ``dt`` (relative order ``dt`` times the relaxation rate).
+    """
+    if estimator not in GRID_ESTIMATORS:
+        raise PathspaceError(
+            f"estimator: expected one of {', '.join(GRID_ESTIMATORS)}, got "
+            f"{estimator!r}"
+        )
+    tr = traj.transitions()
+    if len(tr) < 10:
+        raise PathspaceError(
+            f"entropy production: expected at least 10 transitions, found "
+            f"{len(tr)}; record longer trajectories"
+        )
+    if estimator == "paper":
+        points = tr.start
+        bins = _PAPER_BINS if bins is None else bins
+        min_count = _PAPER_MIN_COUNT if min_count is None else min_count
+    else:
+        points = tr.midpoint
+        min_count = 2 if min_count is None else min_count
+    grid = make_grid(points, bins, bounds)
+    block, count = tr.blocks(n_blocks)
+    S = binned_sums(grid.index(points), block, grid.size, count, tr.dt,
+                    tr.increment)
+
+    rng = np.random.default_rng(seed)
+    weights = _bootstrap_weights(count, n_boot, rng)
+    if estimator == "paper":
+        point = paper_sigma(S.total(), grid, min_count)
+        reps = paper_sigma(S.reweight(weights), grid, min_count)
+    else:
+        point = {k: v[0] for k, v in stratonovich_sigma(S).items()}
+        reps = stratonovich_sigma(S, weights)
+    stderr = float(np.nanstd(reps["value"], ddof=1)) if count > 1 else np.nan
+
+    status, message = "ok", ""
+    if count < 20:
+        status = "under-sampled"
+        message = (f"only {count} resampling blocks; the error bar is rough. "
+                   "Record more or longer paths")
+    elif int(point["n_bins"]) < 10:
+        status = "under-sampled"
+        message = (f"only {int(point['n_bins'])} bins hold enough transitions; "
+                   "record more data or use fewer bins")
+    if status != "ok":
+        warnings.warn(f"entropy production: {message}", UnderSampledWarning,
+                      stacklevel=2)
+    D = point["diffusion"]
+    return Estimate(
+        value=float(point["value"]), stderr=stderr, raw=float(point["raw"]),
+        bias=float(point["bias"]), n_samples=len(tr), estimator=estimator,
+        status=status, message=message,
+        details={"diffusion": np.atleast_2d(D), "bins": list(grid.shape),
+                 "n_bins_used": int(point["n_bins"]), "n_blocks": count,
+                 "n_boot": n_boot},
+    )

@@ -1,0 +1,67 @@
+"""The record every estimator returns."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Estimate"]
+
+
+@dataclass
+class Estimate:
+    """An estimate with its error bar and provenance.
+
+    Attributes
+    ----------
+    value : float
+        The estimate after bias removal.
+    stderr : float
+        Standard error of ``value`` (NaN when it could not be computed).
+    raw : float
+        The plug-in value before bias removal.
+    bias : float
+        The bias that was removed: ``value = raw - bias``.
+    n_samples : int
+        Number of transitions (or samples) the estimate rests on.
+    estimator : str
+        Name of the estimator.
+    status : str
+        ``"ok"``, ``"under-sampled"``, ``"not-converged"`` or ``"failed"``.
+    message : str
+        Why the status is not ``"ok"``, or a note on the assumptions.
+    details : dict
+        Estimator-specific extras (bins, blocks, diffusion matrix, ...).
+    """
+
+    value: float
+    stderr: float
+    raw: float
+    bias: float
+    n_samples: int
+    estimator: str
+    status: str = "ok"
+    message: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def interval(self, z: float = 1.959963984540054) -> tuple[float, float]:
+        """Normal confidence interval ``value +- z * stderr`` (95 % default)."""
+        return (self.value - z * self.stderr, self.value + z * self.stderr)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["details"] = {
+            k: (v.tolist() if isinstance(v, np.ndarray) else v)
+            for k, v in self.details.items()
+        }
+        return out
+
+    def __str__(self) -> str:
+        flag = "" if self.ok else f" [{self.status}]"
+        return f"{self.value:.4g} +- {self.stderr:.2g} ({self.estimator}){flag}"

@@ -1,0 +1,175 @@
+"""The trajectory container shared by simulation, file reading and estimators.
+
+Axis order is ``(n_paths, n_steps, dim)`` everywhere; values are float64.
+Time is either a constant step ``dt`` or per-sample timestamps ``t`` of
+shape ``(n_paths, n_steps)``. A row with any non-finite entry is a gap: no
+increment spans it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from pathspace._errors import PathspaceError
+
+__all__ = ["Trajectories", "Transitions"]
+
+
+@dataclass(frozen=True)
+class Transitions:
+    """The valid one-step transitions of a set of trajectories.
+
+    Attributes
+    ----------
+    start, end : ndarray of shape (n, dim)
+        States before and after each transition.
+    dt : ndarray of shape (n,)
+        Elapsed time of each transition.
+    path : ndarray of shape (n,)
+        Index of the trajectory each transition belongs to.
+    step : ndarray of shape (n,)
+        Index of the starting sample within its trajectory.
+    """
+
+    start: np.ndarray
+    end: np.ndarray
+    dt: np.ndarray
+    path: np.ndarray
+    step: np.ndarray
+
+    def __len__(self) -> int:
+        return self.dt.shape[0]
+
+    @property
+    def increment(self) -> np.ndarray:
+        """``end - start``, shape (n, dim)."""
+        return self.end - self.start
+
+    @property
+    def midpoint(self) -> np.ndarray:
+        """``(start + end) / 2``, shape (n, dim) (Stratonovich point)."""
+        return 0.5 * (self.start + self.end)
+
+    def blocks(self, n_blocks: int = 100) -> tuple[np.ndarray, int]:
+        """Assign transitions to contiguous blocks for resampling.
+
+        Whole trajectories form the blocks when there are at least 20 of
+        them (grouped into at most ``n_blocks``); otherwise each trajectory
+        is cut into contiguous time blocks so that about ``n_blocks`` exist.
+
+        Returns
+        -------
+        block : ndarray of shape (n,)
+            Block index of every transition.
+        count : int
+            Number of blocks.
+        """
+        n_paths = int(self.path.max()) + 1 if len(self) else 0
+        if n_paths >= 20:
+            count = min(n_blocks, n_paths)
+            block = (self.path * count) // n_paths
+            return block.astype(np.int64), count
+        per_path = max(1, int(np.ceil(n_blocks / max(n_paths, 1))))
+        last = np.zeros(n_paths, dtype=np.int64)
+        np.maximum.at(last, self.path, self.step)
+        length = (last[self.path] + 1).astype(np.float64)
+        within = np.minimum((self.step * per_path / length).astype(np.int64),
+                            per_path - 1)
+        return self.path * per_path + within, n_paths * per_path
+
+
+@dataclass
+class Trajectories:
+    """Sampled trajectories with constant ``dt`` or timestamps ``t``.
+
+    Parameters
+    ----------
+    z : array_like of shape (n_paths, n_steps, dim) or (n_steps, dim)
+        States; converted to float64. Non-finite rows are gaps.
+    dt : float, optional
+        Constant sampling interval.
+    t : array_like of shape (n_paths, n_steps) or (n_steps,), optional
+        Timestamps; give exactly one of ``dt`` and ``t``.
+    meta : dict, optional
+        Provenance (system, parameters, seed, source file).
+    """
+
+    z: np.ndarray
+    dt: float | None = None
+    t: np.ndarray | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        z = np.asarray(self.z)
+        if z.dtype.kind not in "fiu":
+            raise PathspaceError(
+                f"z: expected real numbers, found dtype {z.dtype}; convert "
+                "the states to float"
+            )
+        z = z.astype(np.float64, copy=False)
+        if z.ndim == 2:
+            z = z[None]
+        if z.ndim != 3:
+            raise PathspaceError(
+                "z: expected shape (n_paths, n_steps, dim) or (n_steps, dim), "
+                f"got {z.ndim} axes {z.shape}; reshape a 1-D series to "
+                "(n_steps, 1)"
+            )
+        if (self.dt is None) == (self.t is None):
+            raise PathspaceError(
+                "time: expected exactly one of a constant dt or timestamps t"
+            )
+        gaps = ~np.all(np.isfinite(z), axis=-1)
+        if gaps.any():
+            z = z.copy()
+            z[gaps] = np.nan
+        self.z = z
+        if self.dt is not None:
+            self.dt = float(self.dt)
+        else:
+            t = np.asarray(self.t, dtype=np.float64)
+            self.t = np.broadcast_to(t, z.shape[:2]).copy()
+
+    @property
+    def n_paths(self) -> int:
+        return self.z.shape[0]
+
+    @property
+    def n_steps(self) -> int:
+        return self.z.shape[1]
+
+    @property
+    def dim(self) -> int:
+        return self.z.shape[2]
+
+    def times(self) -> np.ndarray:
+        """Timestamps of every sample, shape (n_paths, n_steps)."""
+        if self.t is not None:
+            return self.t
+        return np.broadcast_to(np.arange(self.n_steps) * self.dt, self.z.shape[:2])
+
+    def transitions(self) -> Transitions:
+        """All one-step transitions whose two ends are finite samples."""
+        z = self.z
+        ok = np.all(np.isfinite(z), axis=-1)
+        valid = ok[:, :-1] & ok[:, 1:]
+        path, step = np.nonzero(valid)
+        if self.t is None:
+            dt = np.full(path.shape, self.dt)
+        else:
+            dt = self.t[path, step + 1] - self.t[path, step]
+        return Transitions(z[path, step], z[path, step + 1], dt, path, step)
+
+    def finite_states(self) -> np.ndarray:
+        """All finite samples, shape (n, dim)."""
+        flat = self.z.reshape(-1, self.dim)
+        return flat[np.all(np.isfinite(flat), axis=1)]
+
+    def mean_dt(self) -> float:
+        """The constant ``dt`` or the mean interval between samples."""
+        if self.dt is not None:
+            return self.dt
+        return float(np.mean(self.transitions().dt))
