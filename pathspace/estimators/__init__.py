@@ -9,17 +9,31 @@ from pathspace.estimators._dispatch import (
     choose_estimator,
     entropy_production,
 )
+from pathspace.estimators._diffusion import MatrixEstimate, estimate_diffusion
 from pathspace.estimators._entropy import grid_entropy_production
+from pathspace.estimators._fields import GridFields, grid_fields
 from pathspace.estimators._grid import Grid, default_bins, make_grid
+from pathspace.estimators._nonnormality import (
+    data_non_normality,
+    drift_non_normality,
+    non_normality,
+)
 from pathspace.estimators._result import Estimate
 
 __all__ = [
     "ESTIMATORS",
     "Estimate",
     "Grid",
+    "GridFields",
+    "MatrixEstimate",
     "choose_estimator",
+    "data_non_normality",
     "default_bins",
+    "drift_non_normality",
     "entropy_production",
+    "estimate_diffusion",
     "grid_entropy_production",
+    "grid_fields",
     "make_grid",
+    "non_normality",
 ]

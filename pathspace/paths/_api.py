@@ -329,7 +329,7 @@ def _solve(
 ) -> tuple[NewtonOutcome, JacobiOperator, bool]:
     """Newton from ``x0``; where ``H`` is indefinite, restart along its lowest
     mode (a saddle, or a stop short of convergence in a concave region)."""
-    out = newton_minimise(problem, x0, gtol, max_iterations)
+    out = newton_minimise(problem, x0, gtol, max_iterations, amplitude)
     op = problem.operator(out.x)
     pd = op.cholesky() is not None
     for _ in range(escapes):
@@ -337,7 +337,7 @@ def _solve(
             break
         v = _lowest_mode(op)
         x1 = out.x + amplitude * v / np.abs(v).max()
-        out = newton_minimise(problem, x1, gtol, max_iterations)
+        out = newton_minimise(problem, x1, gtol, max_iterations, amplitude)
         op = problem.operator(out.x)
         pd = op.cholesky() is not None
     return out, op, pd

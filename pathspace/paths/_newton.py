@@ -20,9 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg as sla
 
 from pathspace.paths._blocks import banded_cholesky, solve_banded_cholesky
-from pathspace.paths._operator import PathProblem
+from pathspace.paths._operator import JacobiOperator, PathProblem
 
 __all__ = ["NewtonOutcome", "newton_minimise"]
 
@@ -44,7 +45,11 @@ class NewtonOutcome:
 
 
 def newton_minimise(
-    problem: PathProblem, x0: np.ndarray, gtol: float, max_iterations: int
+    problem: PathProblem,
+    x0: np.ndarray,
+    gtol: float,
+    max_iterations: int,
+    max_step: float = np.inf,
 ) -> NewtonOutcome:
     """Minimise ``problem`` from ``x0`` until ``|grad A|_2 <= gtol``.
 
@@ -58,6 +63,9 @@ def newton_minimise(
         Tolerance on the Euclidean norm of the gradient (nats per unit of z).
     max_iterations : int
         Cap on Newton iterations.
+    max_step : float
+        Largest move of any one state per iteration (a trust radius in units
+        of z); longer steps are shortened along the same direction.
 
     Returns
     -------
@@ -78,12 +86,21 @@ def newton_minimise(
         H = problem.operator(x)
         scale = float(np.abs(np.diagonal(H.diag, axis1=1, axis2=2)).mean()) or 1.0
 
+        # Where H is indefinite, first try to descend along its lowest mode:
+        # damped steps alone cannot leave a symmetric saddle (g . v = 0 there).
+        if banded_cholesky(H.banded()) is None:
+            moved = _negative_curvature_step(problem, H, x, A, g, max_step)
+            if moved is not None:
+                x, A, g = moved
+                continue
+
         # Grow the damping until the shifted Hessian factorises and the step
         # decreases the action (or, at rounding level, the gradient norm).
         while True:
             factor = banded_cholesky(H.banded(damping * scale))
             if factor is not None:
                 p = -solve_banded_cholesky(factor, g.ravel()).reshape(x.shape)
+                p *= min(1.0, max_step / np.linalg.norm(p, axis=1).max())
                 A_new, g_new = problem.value_and_grad(x + p)
                 slope = float(np.vdot(g, p))
                 armijo = A_new <= A + _ARMIJO * slope
@@ -105,3 +122,29 @@ def newton_minimise(
         f"gradient norm {gnorm:.2e} > {gtol:.1e} after {max_iterations} "
         "iterations; raise max_iterations or loosen gtol",
     )
+
+
+def _negative_curvature_step(
+    problem: PathProblem,
+    H: JacobiOperator,
+    x: np.ndarray,
+    A: float,
+    g: np.ndarray,
+    max_step: float,
+) -> tuple[np.ndarray, float, np.ndarray] | None:
+    """Backtracking move along the lowest eigenvector of an indefinite ``H``.
+
+    The direction ``v`` is signed so that ``g . v <= 0`` and scaled so the
+    largest state move is ``min(max_step, 1)``; halved up to 20 times until
+    the action decreases. Returns the new ``(x, A, g)`` or ``None``.
+    """
+    _, v = sla.eig_banded(H.banded(), lower=True, select="i", select_range=(0, 0))
+    v = v[:, 0].reshape(x.shape)
+    v *= -1.0 if np.vdot(g, v) > 0 else 1.0
+    v *= min(max_step, 1.0) / np.linalg.norm(v, axis=1).max()
+    for _ in range(20):
+        A_new, g_new = problem.value_and_grad(x + v)
+        if np.isfinite(A_new) and A_new < A:
+            return x + v, A_new, g_new
+        v = 0.5 * v
+    return None

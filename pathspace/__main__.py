@@ -1,0 +1,5 @@
+"""``python -m pathspace`` runs the command line."""
+
+from pathspace.cli import app
+
+app()

@@ -1,0 +1,116 @@
+"""The constant diffusion matrix from increments.
+
+``E[dz dz^T / dt | z] = 2 D + f f^T dt`` for ``dz = f dt + sqrt(2 D) dW``,
+so the naive ``<dz dz^T> / (2 dt)`` is biased by ``<f f^T> dt / 2`` (a few
+per cent for strong drifts at ``dt = 0.01``). The estimator here removes the
+drift part first:
+
+- ``binned`` (dim <= 3): the local mean velocity in midpoint bins, with the
+  ``v v^T`` term taken from an unbiased cross-block U-statistic (see
+  :func:`~pathspace.estimators.grid_entropy_production`);
+- ``linear`` (any dim): residuals of the weighted least-squares fit of
+  ``dz / dt`` on ``(1, z)``, divided by ``2 (n - p)`` with ``p = dim + 1``.
+
+Both handle non-uniform ``dt`` (each transition weighted by ``1 / dt``) and
+give a block-bootstrap standard error per entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from pathspace._errors import PathspaceError
+from pathspace.estimators._binned import binned_sums
+from pathspace.estimators._entropy import _bootstrap_weights, stratonovich_sigma
+from pathspace.estimators._grid import MAX_GRID_DIM, make_grid
+from pathspace.simulate import Trajectories
+
+__all__ = ["MatrixEstimate", "estimate_diffusion"]
+
+
+@dataclass
+class MatrixEstimate:
+    """A matrix-valued estimate with per-entry standard errors."""
+
+    value: np.ndarray
+    stderr: np.ndarray
+    n_samples: int
+    estimator: str
+    status: str = "ok"
+    message: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["value"] = self.value.tolist()
+        out["stderr"] = self.stderr.tolist()
+        return out
+
+
+def _linear_diffusion(tr, weights: np.ndarray, block: np.ndarray) -> np.ndarray:
+    """Residual diffusion after an affine drift fit, per bootstrap replicate."""
+    feats = np.hstack([np.ones((len(tr), 1)), tr.start])
+    p = feats.shape[1]
+    w_tr = weights[:, block]  # (R, n)
+    out = []
+    for w in w_tr:
+        G = (feats * (w * tr.dt)[:, None]).T @ feats
+        B = np.linalg.solve(G, (feats * w[:, None]).T @ tr.increment)
+        r = tr.increment - (feats @ B) * tr.dt[:, None]
+        S = (r * (w / tr.dt)[:, None]).T @ r
+        out.append(S / (2.0 * (w.sum() - p)))
+    return np.array(out)
+
+
+def estimate_diffusion(traj: Trajectories, method: str = "auto", *,
+                       bins: Any = None, n_boot: int = 100, n_blocks: int = 100,
+                       seed: int = 0) -> MatrixEstimate:
+    """Estimate the constant diffusion matrix ``D`` with standard errors.
+
+    Parameters
+    ----------
+    traj : Trajectories
+        Trajectories, shape (n_paths, n_steps, dim).
+    method : {"auto", "binned", "linear"}
+        ``auto`` uses ``binned`` up to three dimensions, else ``linear``.
+    bins : int or sequence, optional
+        Grid for ``binned``.
+    n_boot, n_blocks, seed
+        Block bootstrap settings.
+
+    Returns
+    -------
+    MatrixEstimate
+        ``value`` of shape (dim, dim), symmetric.
+
+    Notes
+    -----
+    Assumes additive noise (constant ``D``). Remaining bias: ``O(dt)``
+    relative, from the time discretisation of the sampled process.
+    """
+    if method not in ("auto", "binned", "linear"):
+        raise PathspaceError(
+            f"method: expected auto, binned or linear, got {method!r}"
+        )
+    if method == "auto":
+        method = "binned" if traj.dim <= MAX_GRID_DIM else "linear"
+    tr = traj.transitions()
+    block, count = tr.blocks(n_blocks)
+    weights = _bootstrap_weights(count, n_boot, np.random.default_rng(seed))
+    if method == "binned":
+        grid = make_grid(tr.midpoint, bins)
+        S = binned_sums(grid.index(tr.midpoint), block, grid.size, count,
+                        tr.dt, tr.increment)
+        point = stratonovich_sigma(S)["diffusion"][0]
+        reps = stratonovich_sigma(S, weights)["diffusion"]
+    else:
+        ones = np.ones((1, count))
+        point = _linear_diffusion(tr, ones, block)[0]
+        reps = _linear_diffusion(tr, weights[: min(n_boot, 50)], block)
+    stderr = reps.std(axis=0, ddof=1)
+    return MatrixEstimate(value=0.5 * (point + point.T), stderr=stderr,
+                          n_samples=len(tr), estimator=method,
+                          details={"n_blocks": count})

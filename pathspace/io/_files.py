@@ -1,0 +1,303 @@
+"""Reading, validating and writing trajectory files.
+
+Formats
+-------
+``.npz``
+    Array ``z`` of shape ``(n_paths, n_steps, dim)`` or ``(n_steps, dim)``
+    and either a scalar ``dt`` or timestamps ``t`` of shape
+    ``(n_paths, n_steps)`` or ``(n_steps,)``.
+``.npy``
+    The array ``z`` alone; the sampling interval comes from ``dt=``.
+``.csv``
+    A header row with columns ``path, t, z0, z1, ...`` (``path``
+    optional; ``t`` may be left out when ``dt=`` is given). Rows of one path
+    must be in time order; paths of different lengths are padded with gaps.
+
+Rules: non-finite rows are gaps (no increment spans one); float32 input is
+read into float64; timestamps must be finite where the state is and
+strictly increasing; a layout with fewer steps than dimensions looks
+transposed and is refused; data that never move along some axis are
+refused. Every refusal raises :class:`~pathspace.PathspaceError` with one
+line naming the file, what was expected, what was found and the fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pathspace._errors import PathspaceError
+from pathspace.simulate import Trajectories
+
+__all__ = ["load_trajectories", "save_trajectories", "validate_trajectories"]
+
+FORMATS = (".npz", ".npy", ".csv")
+
+
+def _fail(path: Path, message: str) -> PathspaceError:
+    return PathspaceError(f"{path}: {message}")
+
+
+def _check_dt(path: Path, dt: Any, source: str) -> float:
+    try:
+        value = float(np.asarray(dt, dtype=np.float64).reshape(()))
+    except (TypeError, ValueError):
+        raise _fail(path, f"expected {source} to be one positive number, found "
+                          f"{np.asarray(dt).shape or dt!r}") from None
+    if not np.isfinite(value) or value <= 0:
+        raise _fail(path, f"expected {source} > 0, found {value}; give the "
+                          "sampling interval in time units")
+    return value
+
+
+def _check_z(path: Path, z: Any) -> np.ndarray:
+    z = np.asarray(z)
+    if z.dtype.kind not in "fiu":
+        raise _fail(path, f"expected real-valued states, found dtype {z.dtype}")
+    if z.ndim == 2:
+        z = z[None]
+    if z.ndim != 3:
+        raise _fail(path, "expected z of shape (n_paths, n_steps, dim) or "
+                          f"(n_steps, dim), found shape {z.shape}; reshape a "
+                          "single series to (n_steps, 1)")
+    n_paths, n_steps, dim = z.shape
+    if 0 in z.shape:
+        raise _fail(path, f"expected non-empty z, found shape {z.shape}")
+    if n_steps < dim:
+        raise _fail(path, f"found {n_steps} steps of {dim} dimensions, which "
+                          "looks transposed; store z as (n_paths, n_steps, dim)"
+                          " (transpose it with z.swapaxes(-1, -2))")
+    return z.astype(np.float64)
+
+
+def _check_t(path: Path, t: Any, z: np.ndarray) -> np.ndarray:
+    t = np.asarray(t)
+    if t.dtype.kind not in "fiu":
+        raise _fail(path, f"expected numeric timestamps t, found dtype {t.dtype}")
+    t = t.astype(np.float64)
+    if t.shape == z.shape[1:2]:
+        t = np.broadcast_to(t, z.shape[:2])
+    if t.shape != z.shape[:2]:
+        raise _fail(path, f"expected timestamps t of shape {z.shape[:2]} or "
+                          f"({z.shape[1]},), found {t.shape}")
+    finite_z = np.all(np.isfinite(z), axis=-1)
+    if np.any(~np.isfinite(t) & finite_z):
+        raise _fail(path, "found non-finite timestamps at finite states; "
+                          "every recorded state needs a finite time")
+    for p in range(t.shape[0]):
+        tp = t[p][finite_z[p]]
+        steps = np.diff(tp)
+        if steps.size and steps.min() <= 0:
+            k = int(np.argmin(steps))
+            raise _fail(path, f"expected strictly increasing time, found "
+                              f"t={tp[k + 1]} after t={tp[k]} in path {p}; "
+                              "sort the samples by time")
+    return np.array(t)
+
+
+def validate_trajectories(traj: Trajectories, source: str = "data") -> None:
+    """Refuse trajectories that no estimator can use.
+
+    Checks that at least two finite consecutive samples exist and that the
+    data move along every axis.
+    """
+    tr = traj.transitions()
+    if len(tr) < 2:
+        raise PathspaceError(
+            f"{source}: expected at least 2 transitions between finite "
+            f"samples, found {len(tr)}; record longer trajectories"
+        )
+    spread = np.abs(tr.increment).max(axis=0)
+    still = np.nonzero(spread == 0)[0]
+    if still.size:
+        axes = ", ".join(f"z{i}" for i in still)
+        raise PathspaceError(
+            f"{source}: the data never move along {axes}; drop constant "
+            "coordinates before measuring"
+        )
+
+
+def _read_npz(path: Path, dt: float | None) -> Trajectories:
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+        raise _fail(path, f"expected a NumPy .npz archive, could not read it "
+                          f"({type(exc).__name__})") from None
+    with archive:
+        keys = set(archive.files)
+        if "z" not in keys:
+            raise _fail(path, "expected an array named 'z' in the archive, "
+                              f"found {sorted(keys) or 'no arrays'}")
+        try:
+            z = _check_z(path, archive["z"])
+            file_dt = archive["dt"] if "dt" in keys else None
+            t = archive["t"] if "t" in keys else None
+            labels = archive["labels"].tolist() if "labels" in keys else None
+        except ValueError:
+            raise _fail(path, "found object arrays; save plain numeric arrays"
+                        ) from None
+    if t is not None:
+        t = _check_t(path, t, z)
+        steps = np.diff(t, axis=1)
+        for given, source in ((file_dt, "dt in the file"), (dt, "--dt")):
+            if given is None:
+                continue
+            value = _check_dt(path, given, source)
+            finite = steps[np.isfinite(steps)]
+            if finite.size and not np.allclose(finite, value, rtol=1e-6):
+                raise _fail(path, f"{source} = {value} disagrees with the "
+                                  "timestamps t; give one of them")
+        return Trajectories(z, t=t, meta=_labels_meta(path, labels, z))
+    if file_dt is not None and dt is not None:
+        a, b = _check_dt(path, file_dt, "dt"), _check_dt(path, dt, "--dt")
+        if not np.isclose(a, b, rtol=1e-9):
+            raise _fail(path, f"the file says dt = {a} but --dt = {b}; drop "
+                              "--dt or fix the file")
+    if file_dt is None and dt is None:
+        raise _fail(path, "expected a scalar 'dt' or timestamps 't' in the "
+                          "archive, found neither; pass --dt")
+    value = _check_dt(path, file_dt if file_dt is not None else dt, "dt")
+    return Trajectories(z, dt=value, meta=_labels_meta(path, labels, z))
+
+
+def _labels_meta(path: Path, labels: Any, z: np.ndarray) -> dict[str, Any]:
+    """Optional axis names stored as ``labels`` (one string per dimension)."""
+    if labels is None:
+        return {}
+    if not isinstance(labels, list) or len(labels) != z.shape[2]:
+        raise _fail(path, f"expected 'labels' to name each of the {z.shape[2]} "
+                          f"dimensions, found {labels!r}")
+    return {"labels": [str(x) for x in labels]}
+
+
+def _read_npy(path: Path, dt: float | None) -> Trajectories:
+    try:
+        z = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise _fail(path, f"expected a NumPy .npy array, could not read it "
+                          f"({type(exc).__name__})") from None
+    if dt is None:
+        raise _fail(path, ".npy files hold no time; pass --dt (the sampling "
+                          "interval)")
+    return Trajectories(_check_z(path, z), dt=_check_dt(path, dt, "--dt"))
+
+
+def _read_csv(path: Path, dt: float | None) -> Trajectories:
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(path, f"could not read it as text ({type(exc).__name__})"
+                    ) from None
+    rows = list(csv.reader(io.StringIO(text)))
+    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    if len(rows) < 2:
+        raise _fail(path, "expected a header row (path, t, z0, z1, ...) and "
+                          "data rows, found none")
+    header = [h.strip() for h in rows[0]]
+    state_cols = [i for i, h in enumerate(header) if h.startswith("z")
+                  and h[1:].isdigit()]
+    if not state_cols:
+        raise _fail(path, f"expected columns z0, z1, ... in the header, found "
+                          f"{header}")
+    unknown = [h for h in header if h not in ("path", "t")
+               and not (h.startswith("z") and h[1:].isdigit())]
+    if unknown:
+        raise _fail(path, f"unexpected columns {unknown}; expected path, t, "
+                          "z0, z1, ...")
+    try:
+        data = np.array([[float(c) if c.strip() else np.nan for c in r]
+                         for r in rows[1:]], dtype=np.float64)
+    except ValueError as exc:
+        raise _fail(path, f"expected numbers in every cell ({exc})") from None
+    if data.ndim != 2 or data.shape[1] != len(header):
+        raise _fail(path, f"expected {len(header)} cells in every row")
+    order = sorted(state_cols, key=lambda i: int(header[i][1:]))
+    states = data[:, order]
+    has_t = "t" in header
+    if not has_t and dt is None:
+        raise _fail(path, "expected a 't' column or --dt, found neither")
+    times = data[:, header.index("t")] if has_t else None
+    if "path" in header:
+        ids = data[:, header.index("path")]
+        if not np.all(np.isfinite(ids)):
+            raise _fail(path, "found a row with no path id")
+        labels = list(dict.fromkeys(ids.tolist()))
+    else:
+        ids = np.zeros(len(data))
+        labels = [0.0]
+    length = max(int(np.sum(ids == lab)) for lab in labels)
+    z = np.full((len(labels), length, len(order)), np.nan)
+    t = np.full((len(labels), length), np.nan) if has_t else None
+    for p, lab in enumerate(labels):
+        sel = ids == lab
+        z[p, : sel.sum()] = states[sel]
+        if has_t:
+            t[p, : sel.sum()] = times[sel]
+    z = _check_z(path, z)
+    if has_t:
+        t = _check_t(path, t, z)
+        if dt is not None:
+            raise _fail(path, "the file has a 't' column and --dt was given; "
+                              "drop --dt")
+        return Trajectories(z, t=t)
+    return Trajectories(z, dt=_check_dt(path, dt, "--dt"))
+
+
+def load_trajectories(path: str | Path, dt: float | None = None
+                      ) -> Trajectories:
+    """Read and validate a trajectory file (.npz, .npy or .csv).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    dt : float, optional
+        Sampling interval, required for ``.npy`` (and ``.csv`` without
+        ``t``); must agree with the file when it also states one.
+
+    Returns
+    -------
+    Trajectories
+        float64 states of shape ``(n_paths, n_steps, dim)``.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise PathspaceError(f"{path}: no such file")
+    if path.is_dir():
+        raise PathspaceError(f"{path}: is a folder; expected a trajectory file")
+    suffix = path.suffix.lower()
+    readers = {".npz": _read_npz, ".npy": _read_npy, ".csv": _read_csv}
+    if suffix not in readers:
+        raise PathspaceError(
+            f"{path}: expected a .npz, .npy or .csv trajectory file, found "
+            f"suffix {suffix or 'none'!r}"
+        )
+    traj = readers[suffix](path, dt)
+    validate_trajectories(traj, str(path))
+    traj.meta.setdefault("source", str(path))
+    return traj
+
+
+def save_trajectories(path: str | Path, traj: Trajectories) -> None:
+    """Write trajectories as ``.npz`` (``z`` and ``dt`` or ``t``), atomically."""
+    path = Path(path)
+    if path.suffix.lower() != ".npz":
+        raise PathspaceError(f"{path}: expected an output file ending in .npz")
+    arrays: dict[str, Any] = {"z": traj.z}
+    if "labels" in traj.meta:
+        arrays["labels"] = np.asarray(traj.meta["labels"], dtype=str)
+    if traj.t is not None:
+        arrays["t"] = traj.t
+    else:
+        arrays["dt"] = np.float64(traj.dt)
+    tmp = path.with_name(f".{path.name}.tmp.npz")
+    try:
+        np.savez(tmp, **arrays)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
