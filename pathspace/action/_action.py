@@ -81,8 +81,7 @@ class ActionSplit:
 def _check_convention(convention: str, drift: Drift) -> None:
     if convention not in CONVENTIONS:
         raise PathspaceError(
-            f"convention: expected one of {', '.join(CONVENTIONS)}, got "
-            f"{convention!r}"
+            f"convention: expected one of {', '.join(CONVENTIONS)}, got {convention!r}"
         )
     if convention == "exact" and not isinstance(drift, LinearDrift):
         raise NotImplementedError(

@@ -18,9 +18,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from pathspace.cli import _data
+    from pathspace.cli import _data, _paths
 
-    for module in (_data,):
+    for module in (_data, _paths):
         module.register(app)
 
 

@@ -152,6 +152,7 @@ def measure(
     from pathspace.estimators import (
         ESTIMATORS,
         data_non_normality,
+        diffusive_scaling,
         entropy_production,
         estimate_diffusion,
     )
@@ -171,6 +172,7 @@ def measure(
         D = estimate_diffusion(traj, seed=seed)
         ep = entropy_production(traj, estimator, seed=seed)
         nn = data_non_normality(traj, seed=seed)
+        scaling = diffusive_scaling(traj, seed=seed)
         loc = None
         if locality:
             from pathspace.estimators import locality as measure_locality
@@ -186,6 +188,15 @@ def measure(
             "the entropy production with all coordinates even is dominated "
             "by them"
         )
+    if scaling.max() > 1.3:
+        ep.status = "assumption-violated"
+        ep.message = (
+            f"apparent diffusion grows {scaling.max():.2g}-fold when the lag "
+            "doubles along some direction: that coordinate is smooth, not "
+            "diffusive (e.g. a position whose noise enters through its "
+            "velocity); the entropy production treating every coordinate as "
+            "even and diffusive is not well defined and grows as dt shrinks"
+        )
     if ep.status != "ok" and ep.message:
         messages.append(ep.message)
     trans = traj.transitions()
@@ -199,6 +210,7 @@ def measure(
         "dt_uniform": traj.dt is not None,
         "diffusion": D.value,
         "diffusion_stderr": D.stderr,
+        "diffusive_scaling": scaling,
         "entropy_production": {**ep.to_dict(), "ci95": list(ep.interval())},
         "non_normality": nn.to_dict(),
         "warnings": list(dict.fromkeys(messages)),

@@ -163,9 +163,10 @@ SYSTEMS: dict[str, SystemSpec] = {
             "f = -gamma z + beta sum_j softmax_j(z^T M m_j) m_j",
             (Parameter("theta", 1.0, "asymmetry of M = I/2 + theta A0"),
              Parameter("gamma", 1.0, "relaxation rate"),
-             Parameter("beta", 2.0, "readout strength"),
+             Parameter("beta", 0.45, "readout strength (with radius 3: the "
+                       "scale of Fig. 1b, ~4.9 at theta = 2)"),
              Parameter("n_slots", 8, "memory slots on a ring", "int"),
-             Parameter("radius", 2.0, "radius of the ring of slots"),
+             Parameter("radius", 3.0, "radius of the ring of slots"),
              Parameter("D", 0.25, _D)),
             _paper_softmax, "gradient (zero entropy production) at theta = 0",
         ),

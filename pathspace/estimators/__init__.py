@@ -9,7 +9,11 @@ from pathspace.estimators._dispatch import (
     choose_estimator,
     entropy_production,
 )
-from pathspace.estimators._diffusion import MatrixEstimate, estimate_diffusion
+from pathspace.estimators._diffusion import (
+    MatrixEstimate,
+    diffusive_scaling,
+    estimate_diffusion,
+)
 from pathspace.estimators._entropy import grid_entropy_production
 from pathspace.estimators._fields import GridFields, grid_fields
 from pathspace.estimators._grid import Grid, default_bins, make_grid
@@ -29,6 +33,7 @@ __all__ = [
     "choose_estimator",
     "data_non_normality",
     "default_bins",
+    "diffusive_scaling",
     "drift_non_normality",
     "entropy_production",
     "estimate_diffusion",

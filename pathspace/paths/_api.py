@@ -324,8 +324,12 @@ def _lowest_mode(op: JacobiOperator) -> np.ndarray:
 
 
 def _solve(
-    problem: PathProblem, x0: np.ndarray, gtol: float, max_iterations: int,
-    amplitude: float, escapes: int = 3,
+    problem: PathProblem,
+    x0: np.ndarray,
+    gtol: float,
+    max_iterations: int,
+    amplitude: float,
+    escapes: int = 3,
 ) -> tuple[NewtonOutcome, JacobiOperator, bool]:
     """Newton from ``x0``; where ``H`` is indefinite, restart along its lowest
     mode (a saddle, or a stop short of convergence in a concave region)."""
@@ -344,8 +348,13 @@ def _solve(
 
 
 def _record(
-    cls: type, problem: PathProblem, out: NewtonOutcome, op: JacobiOperator,
-    pd: bool, T: float, **extra: Any,
+    cls: type,
+    problem: PathProblem,
+    out: NewtonOutcome,
+    op: JacobiOperator,
+    pd: bool,
+    T: float,
+    **extra: Any,
 ) -> PathResult:
     drift, n, d = problem.drift, problem.n, problem.d
     with torch.no_grad():
@@ -365,14 +374,22 @@ def _record(
             "probable path); try other initial paths"
         )
     return cls(
-        times=np.linspace(0.0, T, n + 1), path=path, action=out.action,
-        converged=converged, grad_norm=out.grad_norm,
-        n_iterations=out.n_iterations, status=status, message=message,
-        convention=problem.convention, hessian_positive_definite=pd,
-        log_det_hessian=op.log_det() if pd else float("nan"), covariance=cov,
+        times=np.linspace(0.0, T, n + 1),
+        path=path,
+        action=out.action,
+        converged=converged,
+        grad_norm=out.grad_norm,
+        n_iterations=out.n_iterations,
+        status=status,
+        message=message,
+        convention=problem.convention,
+        hessian_positive_definite=pd,
+        log_det_hessian=op.log_det() if pd else float("nan"),
+        covariance=cov,
         std=np.sqrt(np.clip(np.diagonal(cov, axis1=1, axis2=2), 0, None)),
-        el_residual=euler_lagrange_residual(drift, path, problem.dt,
-                                            problem.convention),
+        el_residual=euler_lagrange_residual(
+            drift, path, problem.dt, problem.convention
+        ),
         energy=conserved_energy(drift, path, problem.dt, problem.convention),
         **extra,
     )
@@ -431,8 +448,9 @@ def predict_path(
     amplitude = float(np.sqrt(2 * np.linalg.eigvalsh(drift.diffusion).max() * T))
     out, op, pd = _solve(problem, x0, gtol, max_iterations, amplitude)
     path = problem.full_path(torch.as_tensor(out.x)).detach().numpy()
-    return _record(Prediction, problem, out, op, pd, T, rollout=flow,
-                   departure=path - flow)
+    return _record(
+        Prediction, problem, out, op, pd, T, rollout=flow, departure=path - flow
+    )
 
 
 def _initial(initial: Any, n_steps: int, dim: int) -> np.ndarray:
@@ -518,7 +536,9 @@ def plan_path(
     base = z0 + s * (end - z0) if initial is None else _initial(initial, n, d)
     base = base[1:-1] if zT is not None else base[1:]
     gap = float(np.linalg.norm(end - z0))
-    amplitude = 0.5 * max(gap, np.sqrt(2 * np.linalg.eigvalsh(drift.diffusion).max() * T))
+    amplitude = 0.5 * max(
+        gap, np.sqrt(2 * np.linalg.eigvalsh(drift.diffusion).max() * T)
+    )
 
     rng = np.random.default_rng(seed)
     bend = np.sin(np.pi * s[1 : 1 + problem.n_free])
@@ -529,14 +549,23 @@ def plan_path(
 
     runs = [_solve(problem, x0, gtol, max_iterations, amplitude) for x0 in starts]
     good = [r for r in runs if r[0].converged and r[2]]
-    best = min(good or runs, key=lambda r: (r[0].action if good else r[0].grad_norm))
+    best = min(good or runs, key=lambda r: r[0].action if good else r[0].grad_norm)
     out, op, pd = best
 
     N = problem.n_free
     value = (
-        out.action + 0.5 * op.log_det() - 0.5 * N * d * np.log(2 * np.pi)
+        out.action
+        + 0.5 * op.log_det()
+        - 0.5 * N * d * np.log(2 * np.pi)
         + n * _step_constant(drift, T / n)
     )
-    return _record(Plan, problem, out, op, pd, T,
-                   neg_log_density=float(value) if pd else float("nan"),
-                   start_actions=tuple(float(r[0].action) for r in runs))
+    return _record(
+        Plan,
+        problem,
+        out,
+        op,
+        pd,
+        T,
+        neg_log_density=float(value) if pd else float("nan"),
+        start_actions=tuple(float(r[0].action) for r in runs),
+    )

@@ -79,8 +79,15 @@ def newton_minimise(
     for it in range(max_iterations + 1):
         gnorm = float(np.linalg.norm(g))
         if gnorm <= gtol:
-            return NewtonOutcome(x, A, gnorm, it, True, "converged",
-                                 f"gradient norm {gnorm:.2e} <= {gtol:.1e}")
+            return NewtonOutcome(
+                x,
+                A,
+                gnorm,
+                it,
+                True,
+                "converged",
+                f"gradient norm {gnorm:.2e} <= {gtol:.1e}",
+            )
         if it == max_iterations:
             break
         H = problem.operator(x)
@@ -111,14 +118,24 @@ def newton_minimise(
             damping = max(10.0 * damping, 1e-8)
             if damping > _MAX_DAMPING:
                 return NewtonOutcome(
-                    x, A, gnorm, it, False, "stalled",
+                    x,
+                    A,
+                    gnorm,
+                    it,
+                    False,
+                    "stalled",
                     f"no step decreases the action (gradient norm {gnorm:.2e}); "
                     "try more steps or another initial path",
                 )
         x, A, g = x + p, A_new, g_new
         damping = 0.0 if damping < 1e-6 else damping / 10.0
     return NewtonOutcome(
-        x, A, gnorm, max_iterations, False, "max-iterations",
+        x,
+        A,
+        gnorm,
+        max_iterations,
+        False,
+        "max-iterations",
         f"gradient norm {gnorm:.2e} > {gtol:.1e} after {max_iterations} "
         "iterations; raise max_iterations or loosen gtol",
     )

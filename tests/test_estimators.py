@@ -1,0 +1,166 @@
+"""Estimators against exact answers.
+
+Tolerances: k standard errors (the estimator's own block bootstrap) plus the
+bias budget of the default grid estimator (helpers.GRID_RELATIVE_BIAS).
+"""
+
+import numpy as np
+import pytest
+
+from helpers import (
+    GRID_RELATIVE_BIAS,
+    exact_ou_paths,
+    nonuniform_ou_paths,
+    random_stable_matrix,
+)
+from pathspace import PathspaceError
+from pathspace.dynamics import LinearDrift, make_system
+from pathspace.estimators import (
+    data_non_normality,
+    diffusive_scaling,
+    entropy_production,
+    estimate_diffusion,
+    grid_fields,
+    non_normality,
+)
+from pathspace.simulate import Trajectories, simulate
+
+K = 4.0  # standard errors allowed
+
+
+def _linear_cases():
+    rng = np.random.default_rng(7)
+    return {
+        "paper-linear": (make_system("paper-linear", theta=1.0).F, 0.25),
+        "gyrator": (make_system("gyrator").F, np.diag([1.0, 0.2])),
+        "full-D": (random_stable_matrix(2, rng) * 2.0,
+                   np.array([[0.6, 0.25], [0.25, 0.4]])),
+    }
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("case", ["paper-linear", "gyrator", "full-D"])
+def test_default_estimator_matches_lyapunov(case, seed):
+    F, D = _linear_cases()[case]
+    exact = LinearDrift(F, D).exact_entropy_production()
+    traj = exact_ou_paths(F, D, 200, 4000, 0.01, seed)
+    est = entropy_production(traj, seed=seed)
+    assert est.estimator == "stratonovich"
+    assert est.ok
+    assert abs(est.value - exact) <= K * est.stderr + GRID_RELATIVE_BIAS * exact
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_zero_at_zero_asymmetry_while_the_paper_estimator_has_a_floor(seed):
+    traj = exact_ou_paths(make_system("paper-linear", theta=0.0).F, 0.25, 200,
+                          5000, 0.01, seed)
+    ours = entropy_production(traj, seed=seed)
+    paper = entropy_production(traj, "paper", seed=seed)
+    assert abs(ours.value) <= K * ours.stderr
+    assert ours.bias > 0  # the plug-in value carried the noise floor
+    assert paper.value > K * paper.stderr  # its floor is resolved
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_nonlinear_gradient_system_gives_zero(seed):
+    # Maier-Stein at beta = 1 is the gradient of a quartic potential
+    drift = make_system("maier-stein", beta=1.0, D=0.3)
+    traj = simulate(drift, 200, 3000, 0.01, seed=seed, scheme="heun",
+                    burn_in=500)
+    est = entropy_production(traj, seed=seed)
+    assert abs(est.value) <= K * est.stderr
+
+
+def test_nonlinear_circulating_system_is_positive():
+    drift = make_system("maier-stein", beta=10.0, D=0.3)
+    traj = simulate(drift, 200, 3000, 0.01, seed=0, scheme="heun", burn_in=500)
+    est = entropy_production(traj)
+    assert est.value > 5 * est.stderr
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_diffusion_matrix_full_and_anisotropic(seed):
+    F, D = _linear_cases()["full-D"]
+    traj = exact_ou_paths(F, D, 100, 4000, 0.01, seed)
+    est = estimate_diffusion(traj, seed=seed)
+    # O(dt) discretisation bias: |F| dt relative
+    bias = np.linalg.norm(F, 2) * 0.01 * np.abs(D)
+    assert np.all(np.abs(est.value - D) <= K * est.stderr + bias)
+    lin = estimate_diffusion(traj, "linear", seed=seed)
+    assert np.all(np.abs(lin.value - D) <= K * lin.stderr + bias)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_non_uniform_sampling(seed):
+    F, D = _linear_cases()["paper-linear"]
+    exact = LinearDrift(F, D).exact_entropy_production()
+    traj = nonuniform_ou_paths(F, D, 400, 1500, (0.005, 0.02), seed)
+    assert traj.t is not None
+    est = entropy_production(traj, seed=seed)
+    assert abs(est.value - exact) <= K * est.stderr + GRID_RELATIVE_BIAS * exact
+    Dhat = estimate_diffusion(traj, seed=seed)
+    assert np.all(np.abs(Dhat.value - 0.25 * np.eye(2))
+                  <= K * Dhat.stderr + 0.01 * 0.25)
+
+
+def test_gaps_split_transitions():
+    F, D = _linear_cases()["paper-linear"]
+    traj = exact_ou_paths(F, D, 4, 100, 0.01, 0)
+    z = traj.z.copy()
+    z[0, 10] = np.nan
+    z[1, 50, 1] = np.inf
+    gapped = Trajectories(z, dt=0.01)
+    tr = gapped.transitions()
+    assert len(tr) == 4 * 99 - 4  # each gap removes the two transitions at it
+    assert np.all(np.isfinite(tr.start)) and np.all(np.isfinite(tr.end))
+
+
+def test_fields_drift_density_and_under_sampled_bins():
+    drift = make_system("trap-curl", k2=2.0)
+    traj = exact_ou_paths(drift.F, drift.diffusion, 200, 5000, 0.01, 1)
+    f = grid_fields(traj, bins=12, min_count=50)
+    vol = np.prod(np.meshgrid(*f.grid.widths, indexing="ij"), axis=0)
+    assert np.sum(f.density * vol) == pytest.approx(1.0, rel=1e-12)
+    ok = f.mask()
+    assert np.all(np.isnan(f.drift[~ok])) and not np.any(f.drift[~ok] == 0)
+    # linear drift: the bin mean of F z is F times the bin's mean state;
+    # allow the drift's standard error plus half a bin of that averaging
+    centers = np.stack(np.meshgrid(*f.grid.centers, indexing="ij"), -1)
+    exact = centers @ drift.F.T
+    half = 0.5 * np.array([w[0] for w in f.grid.widths])
+    slack = K * f.drift_stderr + np.abs(drift.F) @ half
+    assert np.all(np.abs(f.drift - exact)[ok] <= slack[ok])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_non_normality_from_data(seed):
+    drift = make_system("trap-curl", k1=1.0, k2=3.0, omega=1.0)
+    exact = non_normality(drift.F)
+    traj = exact_ou_paths(drift.F, drift.diffusion, 100, 4000, 0.01, seed)
+    est = data_non_normality(traj, seed=seed)
+    assert abs(est.value - exact) <= K * est.stderr + 0.02 * exact
+    assert non_normality(np.array([[1.0, 2.0], [2.0, -1.0]])) == 0.0
+
+
+def test_diffusive_scaling_flags_a_smooth_coordinate():
+    # underdamped oscillator: the position has no noise of its own
+    rng = np.random.default_rng(0)
+    n, dt = 20000, 0.01
+    x = np.zeros((8, n, 2))
+    for k in range(n - 1):
+        q, p = x[:, k, 0], x[:, k, 1]
+        p2 = p + (-q - 0.5 * p) * dt + np.sqrt(2 * dt) * rng.normal(size=8)
+        x[:, k + 1] = np.stack([q + p2 * dt, p2], -1)
+    smooth = Trajectories(x, dt=dt)
+    assert diffusive_scaling(smooth).max() > 1.5
+    F, D = _linear_cases()["paper-linear"]
+    fine = exact_ou_paths(F, D, 20, 5000, 0.01, 0)
+    assert diffusive_scaling(fine).max() < 1.1
+
+
+def test_estimator_validation():
+    traj = exact_ou_paths(-np.eye(4), 1.0, 2, 100, 0.01, 0)
+    with pytest.raises(PathspaceError, match="at most 3 dimensions"):
+        entropy_production(traj, "stratonovich")
+    with pytest.raises(PathspaceError, match="estimator"):
+        entropy_production(traj, "magic")
