@@ -28,15 +28,17 @@ def random_stable_matrix(dim: int, rng: np.random.Generator) -> np.ndarray:
     return A - shift * np.eye(dim)
 
 
-def exact_ou_paths(F, D, n_paths: int, n_steps: int, dt: float,
-                   seed: int) -> Trajectories:
+def exact_ou_paths(
+    F, D, n_paths: int, n_steps: int, dt: float, seed: int
+) -> Trajectories:
     """Stationary OU paths sampled with the exact transition."""
     drift = LinearDrift(F, D)
     return simulate(drift, n_paths, n_steps, dt, seed=seed, scheme="exact")
 
 
-def nonuniform_ou_paths(F, D, n_paths: int, n_steps: int, dt_range, seed: int
-                        ) -> Trajectories:
+def nonuniform_ou_paths(
+    F, D, n_paths: int, n_steps: int, dt_range, seed: int
+) -> Trajectories:
     """Exact OU paths at random, non-uniform sampling intervals."""
     drift = LinearDrift(F, D)
     rng = np.random.default_rng(seed)

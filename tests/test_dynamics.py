@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 import torch
+from helpers import kronecker_lyapunov, random_stable_matrix
 from torch.func import jacrev, vmap
 
-from helpers import kronecker_lyapunov, random_stable_matrix
 from pathspace import PathspaceError
 from pathspace.dynamics import (
     SYSTEMS,
@@ -25,8 +25,9 @@ def test_lyapunov_matches_kronecker_reference(seed, dim):
     F = random_stable_matrix(dim, rng)
     B = rng.normal(size=(dim, dim))
     D = B @ B.T + 0.1 * np.eye(dim)
-    np.testing.assert_allclose(lyapunov_covariance(F, D),
-                               kronecker_lyapunov(F, D), rtol=1e-8)
+    np.testing.assert_allclose(
+        lyapunov_covariance(F, D), kronecker_lyapunov(F, D), rtol=1e-8
+    )
 
 
 def test_closed_form_entropy_productions():
@@ -34,11 +35,13 @@ def test_closed_form_entropy_productions():
     for a, omega in [(1.0, 0.5), (0.3, 2.0)]:
         drift = make_system("rotating-ou", a=a, omega=omega, D=0.7)
         assert drift.exact_entropy_production() == pytest.approx(
-            2 * omega**2 / a, rel=1e-10)
+            2 * omega**2 / a, rel=1e-10
+        )
     for theta in [0.0, 0.25, 1.0, 2.0]:
         drift = make_system("paper-linear", theta=theta)
         assert drift.exact_entropy_production() == pytest.approx(
-            4 * theta**2, rel=1e-10, abs=1e-12)
+            4 * theta**2, rel=1e-10, abs=1e-12
+        )
 
 
 def test_gradient_linear_drift_has_zero_entropy_production():
@@ -60,15 +63,19 @@ def test_ou_transition_scalar_closed_form():
 @pytest.mark.parametrize("dim", [2, 3, 8])
 def test_attention_jacobian_matches_autodiff(seed, dim):
     rng = np.random.default_rng(seed)
-    drift = SoftmaxAttentionDrift(rng.normal(size=(dim, dim)),
-                                  rng.normal(size=(6, dim)), gamma=0.7,
-                                  beta=1.3, score_scale=1 / np.sqrt(dim))
+    drift = SoftmaxAttentionDrift(
+        rng.normal(size=(dim, dim)),
+        rng.normal(size=(6, dim)),
+        gamma=0.7,
+        beta=1.3,
+        score_scale=1 / np.sqrt(dim),
+    )
     z = torch.as_tensor(rng.normal(size=(5, dim)))
     auto = vmap(jacrev(drift.forward))(z)
     torch.testing.assert_close(drift.jacobian(z), auto, rtol=1e-10, atol=1e-12)
-    torch.testing.assert_close(drift.divergence(z),
-                               torch.einsum("nii->n", auto), rtol=1e-10,
-                               atol=1e-12)
+    torch.testing.assert_close(
+        drift.divergence(z), torch.einsum("nii->n", auto), rtol=1e-10, atol=1e-12
+    )
 
 
 def test_function_drift_autodiff_divergence():
@@ -96,12 +103,14 @@ def test_softmax_paper_system_is_gradient_at_zero_asymmetry():
 
 @pytest.mark.parametrize(
     "kwargs, fragment",
-    [({"name": "nope"}, "unknown system"),
-     ({"name": "ou", "speed": 1}, "unknown parameter"),
-     ({"name": "ou", "theta": "fast"}, "expects a float"),
-     ({"name": "ou", "dim": 1.5}, "expects an int"),
-     ({"name": "ou", "D": -1}, "positive-definite"),
-     ({"name": "linear", "F": "1,0;0,1"}, "negative real part")],
+    [
+        ({"name": "nope"}, "unknown system"),
+        ({"name": "ou", "speed": 1}, "unknown parameter"),
+        ({"name": "ou", "theta": "fast"}, "expects a float"),
+        ({"name": "ou", "dim": 1.5}, "expects an int"),
+        ({"name": "ou", "D": -1}, "positive-definite"),
+        ({"name": "linear", "F": "1,0;0,1"}, "negative real part"),
+    ],
 )
 def test_bad_system_requests_are_refused(kwargs, fragment):
     name = kwargs.pop("name")

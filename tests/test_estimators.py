@@ -6,13 +6,13 @@ bias budget of the default grid estimator (helpers.GRID_RELATIVE_BIAS).
 
 import numpy as np
 import pytest
-
 from helpers import (
     GRID_RELATIVE_BIAS,
     exact_ou_paths,
     nonuniform_ou_paths,
     random_stable_matrix,
 )
+
 from pathspace import PathspaceError
 from pathspace.dynamics import LinearDrift, make_system
 from pathspace.estimators import (
@@ -33,8 +33,10 @@ def _linear_cases():
     return {
         "paper-linear": (make_system("paper-linear", theta=1.0).F, 0.25),
         "gyrator": (make_system("gyrator").F, np.diag([1.0, 0.2])),
-        "full-D": (random_stable_matrix(2, rng) * 2.0,
-                   np.array([[0.6, 0.25], [0.25, 0.4]])),
+        "full-D": (
+            random_stable_matrix(2, rng) * 2.0,
+            np.array([[0.6, 0.25], [0.25, 0.4]]),
+        ),
     }
 
 
@@ -52,8 +54,9 @@ def test_default_estimator_matches_lyapunov(case, seed):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_zero_at_zero_asymmetry_while_the_paper_estimator_has_a_floor(seed):
-    traj = exact_ou_paths(make_system("paper-linear", theta=0.0).F, 0.25, 200,
-                          5000, 0.01, seed)
+    traj = exact_ou_paths(
+        make_system("paper-linear", theta=0.0).F, 0.25, 200, 5000, 0.01, seed
+    )
     ours = entropy_production(traj, seed=seed)
     paper = entropy_production(traj, "paper", seed=seed)
     assert abs(ours.value) <= K * ours.stderr
@@ -65,8 +68,7 @@ def test_zero_at_zero_asymmetry_while_the_paper_estimator_has_a_floor(seed):
 def test_nonlinear_gradient_system_gives_zero(seed):
     # Maier-Stein at beta = 1 is the gradient of a quartic potential
     drift = make_system("maier-stein", beta=1.0, D=0.3)
-    traj = simulate(drift, 200, 3000, 0.01, seed=seed, scheme="heun",
-                    burn_in=500)
+    traj = simulate(drift, 200, 3000, 0.01, seed=seed, scheme="heun", burn_in=500)
     est = entropy_production(traj, seed=seed)
     assert abs(est.value) <= K * est.stderr
 
@@ -99,8 +101,9 @@ def test_non_uniform_sampling(seed):
     est = entropy_production(traj, seed=seed)
     assert abs(est.value - exact) <= K * est.stderr + GRID_RELATIVE_BIAS * exact
     Dhat = estimate_diffusion(traj, seed=seed)
-    assert np.all(np.abs(Dhat.value - 0.25 * np.eye(2))
-                  <= K * Dhat.stderr + 0.01 * 0.25)
+    assert np.all(
+        np.abs(Dhat.value - 0.25 * np.eye(2)) <= K * Dhat.stderr + 0.01 * 0.25
+    )
 
 
 def test_gaps_split_transitions():

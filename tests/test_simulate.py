@@ -18,8 +18,7 @@ def test_same_seed_same_array_and_different_seed_differs():
 
 def test_chunking_bounds_memory_without_changing_shape():
     drift = make_system("ou", dim=3)
-    traj = simulate(drift, 10, 20, 0.01, chunk_paths=3, burn_in=5,
-                    record_every=2)
+    traj = simulate(drift, 10, 20, 0.01, chunk_paths=3, burn_in=5, record_every=2)
     assert traj.z.shape == (10, 20, 3)
     assert traj.dt == pytest.approx(0.02)
     assert traj.z.dtype == np.float64
@@ -42,8 +41,7 @@ def test_euler_stationary_variance_has_its_known_first_order_bias(seed):
     # Euler-Maruyama on f = -theta z has variance 2 D / (2 theta - theta^2 dt)
     theta, D, dt, n = 1.0, 0.5, 0.2, 16000
     drift = make_system("ou", theta=theta, D=D)
-    traj = simulate(drift, n, 2, dt, seed=seed, burn_in=100,
-                    z0=np.zeros(1))
+    traj = simulate(drift, n, 2, dt, seed=seed, burn_in=100, z0=np.zeros(1))
     var = traj.z[:, -1, 0].var()
     euler = 2 * D / (2 * theta - theta**2 * dt)
     se = euler * np.sqrt(2 / n)
@@ -56,12 +54,18 @@ def test_heun_is_second_order_in_the_drift(seed):
     # mean of a deterministic-dominated nonlinear flow: Heun error << Euler
     drift = FunctionDrift(lambda z: -torch.sin(z) * 2.0, 1, 1e-6)
     z0 = np.array([1.0])
-    ref = simulate(drift, 4, 2, 0.0005, z0=z0, burn_in=999, seed=seed,
-                   scheme="heun").z[:, -1].mean()
+    ref = (
+        simulate(drift, 4, 2, 0.0005, z0=z0, burn_in=999, seed=seed, scheme="heun")
+        .z[:, -1]
+        .mean()
+    )
     errs = {}
     for scheme in ("euler", "heun"):
-        coarse = simulate(drift, 4, 2, 0.05, z0=z0, burn_in=9, seed=seed,
-                          scheme=scheme).z[:, -1].mean()
+        coarse = (
+            simulate(drift, 4, 2, 0.05, z0=z0, burn_in=9, seed=seed, scheme=scheme)
+            .z[:, -1]
+            .mean()
+        )
         errs[scheme] = abs(coarse - ref)
     assert errs["heun"] < 0.1 * errs["euler"]
 
@@ -74,8 +78,12 @@ def test_blow_up_is_reported_with_system_and_step():
 
 @pytest.mark.parametrize(
     "kwargs, fragment",
-    [({"n_paths": 0}, "n_paths"), ({"dt": -0.1}, "dt"),
-     ({"scheme": "rk4"}, "scheme"), ({"record_every": 0}, "record_every")],
+    [
+        ({"n_paths": 0}, "n_paths"),
+        ({"dt": -0.1}, "dt"),
+        ({"scheme": "rk4"}, "scheme"),
+        ({"record_every": 0}, "record_every"),
+    ],
 )
 def test_bad_arguments_are_refused(kwargs, fragment):
     args = {"n_paths": 2, "n_steps": 5, "dt": 0.01} | kwargs

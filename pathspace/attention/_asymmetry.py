@@ -15,8 +15,7 @@ import numpy as np
 
 from pathspace._errors import PathspaceError
 
-__all__ = ["query_key_matrix", "asymmetry_index", "split_query_key",
-           "symmetrize"]
+__all__ = ["query_key_matrix", "asymmetry_index", "split_query_key", "symmetrize"]
 
 
 def _as_square(M: Any, name: str = "M") -> np.ndarray:
@@ -52,8 +51,9 @@ def split_query_key(M: Any) -> tuple[np.ndarray, np.ndarray]:
     return 0.5 * (M + Mt), 0.5 * (M - Mt)
 
 
-def asymmetry_index(M: Any = None, *, W_Q: Any = None, W_K: Any = None
-                    ) -> np.ndarray | float:
+def asymmetry_index(
+    M: Any = None, *, W_Q: Any = None, W_K: Any = None
+) -> np.ndarray | float:
     """Query-key asymmetry ``Q = ||M_A||_F / ||M||_F`` (Eq. 30).
 
     Give either ``M`` (shape (d, d) or (n_heads, d, d)) or both ``W_Q`` and
@@ -72,8 +72,7 @@ def asymmetry_index(M: Any = None, *, W_Q: Any = None, W_K: Any = None
     return float(Q) if np.ndim(Q) == 0 else Q
 
 
-def symmetrize(M: Any = None, *, W_Q: Any = None, W_K: Any = None
-               ) -> np.ndarray:
+def symmetrize(M: Any = None, *, W_Q: Any = None, W_K: Any = None) -> np.ndarray:
     """The symmetrised query-key matrix ``(M + M^T) / 2``.
 
     With ``W_Q`` and ``W_K`` this is ``(W_Q^T W_K + W_K^T W_Q) / 2``.

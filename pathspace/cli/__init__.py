@@ -18,9 +18,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from pathspace.cli import _data, _paths
+    from pathspace.cli import _data, _paths, _reproduce
 
-    for module in (_data, _paths):
+    for module in (_data, _paths, _reproduce):
         module.register(app)
 
 

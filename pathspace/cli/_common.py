@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-
 import tempfile
 import warnings
 from collections.abc import Callable
@@ -26,8 +25,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def fail(message: str) -> None:
     """Print one line to stderr and exit with status 2 (no traceback)."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False,
-                      soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 
@@ -87,8 +85,9 @@ def write_json(path: Path, record: dict) -> None:
     write_atomic(Path(path), (text + "\n").encode())
 
 
-def check_output_path(path: Path | None, suffixes: tuple[str, ...],
-                      option: str) -> None:
+def check_output_path(
+    path: Path | None, suffixes: tuple[str, ...], option: str
+) -> None:
     """Refuse an output path with the wrong suffix or a missing folder."""
     if path is None:
         return
@@ -112,8 +111,7 @@ def parse_vector(text: str, option: str, dim: int | None = None) -> np.ndarray:
         values = np.array([float(x) for x in text.split(",")], dtype=np.float64)
     except ValueError:
         raise PathspaceError(
-            f"{option}: expected comma-separated numbers such as 0.5,-1, "
-            f"got {text!r}"
+            f"{option}: expected comma-separated numbers such as 0.5,-1, got {text!r}"
         ) from None
     if not np.all(np.isfinite(values)):
         raise PathspaceError(f"{option}: expected finite numbers, got {text!r}")
@@ -123,5 +121,3 @@ def parse_vector(text: str, option: str, dim: int | None = None) -> np.ndarray:
             f"{values.size} ({text!r})"
         )
     return values
-
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -21,13 +21,13 @@ from pathspace.cli._common import (
 )
 
 
-class Scheme(str, Enum):
+class Scheme(StrEnum):
     euler = "euler"
     heun = "heun"
     exact = "exact"
 
 
-class Source(str, Enum):
+class Source(StrEnum):
     pendulum = "pendulum"
 
 
@@ -48,8 +48,10 @@ def systems() -> None:
 def simulate(
     system: Annotated[str, typer.Argument(help="a name from `pathspace systems`")],
     out: Annotated[Path, typer.Option("--out", help="output .npz file")],
-    param: Annotated[list[str] | None, typer.Option(
-        "--param", help="system parameter name=value (repeatable)")] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="system parameter name=value (repeatable)"),
+    ] = None,
     n_paths: Annotated[int, typer.Option(help="independent paths")] = 100,
     n_steps: Annotated[int, typer.Option(help="recorded states per path")] = 10000,
     dt: Annotated[float, typer.Option(help="integration step")] = 0.01,
@@ -65,8 +67,16 @@ def simulate(
 
     check_output_path(out, (".npz",), "--out")
     drift = make_system(system, **parse_params(param))
-    traj = run(drift, n_paths, n_steps, dt, seed=seed, scheme=scheme.value,
-               burn_in=burn_in, record_every=record_every)
+    traj = run(
+        drift,
+        n_paths,
+        n_steps,
+        dt,
+        seed=seed,
+        scheme=scheme.value,
+        burn_in=burn_in,
+        record_every=record_every,
+    )
     save_trajectories(out, traj)
     console.print(f"wrote {out}: z {traj.z.shape}, dt = {traj.dt:g}")
 
@@ -77,10 +87,12 @@ def record(
     out: Annotated[Path, typer.Option("--out", help="output .npz file")],
     n_paths: Annotated[int, typer.Option(help="independent pendulums")] = 64,
     n_steps: Annotated[int, typer.Option(help="recorded states each")] = 5000,
-    damping: Annotated[float, typer.Option(
-        help="feedback torque per unit angular velocity")] = 0.1,
-    torque_noise: Annotated[float, typer.Option(
-        help="std of the random torque per step")] = 0.8,
+    damping: Annotated[
+        float, typer.Option(help="feedback torque per unit angular velocity")
+    ] = 0.1,
+    torque_noise: Annotated[
+        float, typer.Option(help="std of the random torque per step")
+    ] = 0.8,
     seed: Annotated[int, typer.Option(help="seed")] = 0,
 ) -> None:
     """Record trajectories from gymnasium's Pendulum-v1 physics."""
@@ -88,16 +100,21 @@ def record(
     from pathspace.io._record import record_pendulum
 
     check_output_path(out, (".npz",), "--out")
-    traj = record_pendulum(n_paths, n_steps, damping=damping,
-                           torque_noise=torque_noise, seed=seed)
+    traj = record_pendulum(
+        n_paths, n_steps, damping=damping, torque_noise=torque_noise, seed=seed
+    )
     save_trajectories(out, traj)
     frac = traj.meta["clipped_torque_fraction"]
-    console.print(f"wrote {out}: z {traj.z.shape} = (angle from hanging, "
-                  f"angular velocity), dt = {traj.dt:g}")
+    console.print(
+        f"wrote {out}: z {traj.z.shape} = (angle from hanging, "
+        f"angular velocity), dt = {traj.dt:g}"
+    )
     if frac > 0:
-        console.print(f"note: the environment clipped the torque at +-2 in "
-                      f"{100 * frac:.2f} % of steps; lower --torque-noise to "
-                      "avoid it")
+        console.print(
+            f"note: the environment clipped the torque at +-2 in "
+            f"{100 * frac:.2f} % of steps; lower --torque-noise to "
+            "avoid it"
+        )
 
 
 def _table(record: dict) -> Table:
@@ -105,8 +122,10 @@ def _table(record: dict) -> Table:
     table = Table(title=f"pathspace measure: {record['source']}")
     table.add_column("quantity")
     table.add_column("value", overflow="fold")
-    table.add_row("paths x steps x dim",
-                  f"{record['n_paths']} x {record['n_steps']} x {record['dim']}")
+    table.add_row(
+        "paths x steps x dim",
+        f"{record['n_paths']} x {record['n_steps']} x {record['dim']}",
+    )
     table.add_row("transitions", str(record["n_transitions"]))
     dt = record["dt"]
     table.add_row("dt", f"{dt:g}" + ("" if record["dt_uniform"] else " (mean)"))
@@ -125,9 +144,10 @@ def _table(record: dict) -> Table:
         table.add_row("non-normality N", f"{nn['value']:.3g} +- {nn['stderr']:.2g}")
     if "locality" in record:
         loc = record["locality"]
-        table.add_row("locality epsilon",
-                      f"{loc['epsilon']:.3g} +- {loc['stderr']:.2g} (lag "
-                      f"{loc['lag']})")
+        table.add_row(
+            "locality epsilon",
+            f"{loc['epsilon']:.3g} +- {loc['stderr']:.2g} (lag {loc['lag']})",
+        )
     for w in record["warnings"]:
         table.add_row("[yellow]warning[/]", w)
     return table
@@ -136,16 +156,21 @@ def _table(record: dict) -> Table:
 @handle_errors
 def measure(
     file: Annotated[Path, typer.Argument(help=".npz, .npy or .csv trajectories")],
-    dt: Annotated[float | None, typer.Option(
-        help="sampling interval (required for .npy)")] = None,
-    json_out: Annotated[Path | None, typer.Option(
-        "--json", help="write the record as JSON here")] = None,
-    plot: Annotated[Path | None, typer.Option(
-        help="draw current over density to this .png")] = None,
-    estimator: Annotated[str, typer.Option(
-        help="auto, stratonovich, paper, projection or neural")] = "auto",
-    locality: Annotated[bool, typer.Option(
-        "--locality", help="also measure the locality epsilon (P1)")] = False,
+    dt: Annotated[
+        float | None, typer.Option(help="sampling interval (required for .npy)")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="write the record as JSON here")
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="draw current over density to this .png")
+    ] = None,
+    estimator: Annotated[
+        str, typer.Option(help="auto, stratonovich, paper, projection or neural")
+    ] = "auto",
+    locality: Annotated[
+        bool, typer.Option("--locality", help="also measure the locality epsilon (P1)")
+    ] = False,
     seed: Annotated[int, typer.Option(help="bootstrap seed")] = 0,
 ) -> None:
     """Measure diffusion, entropy production and non-normality of trajectories."""
@@ -162,8 +187,7 @@ def measure(
     check_output_path(plot, (".png",), "--plot")
     if estimator not in ESTIMATORS:
         raise PathspaceError(
-            f"--estimator: expected one of {', '.join(ESTIMATORS)}, got "
-            f"{estimator!r}"
+            f"--estimator: expected one of {', '.join(ESTIMATORS)}, got {estimator!r}"
         )
     start = time.perf_counter()
     traj = load_trajectories(file, dt=dt)
@@ -220,8 +244,12 @@ def measure(
     if plot is not None:
         from pathspace.experiments._measure_plot import plot_current
 
-        plot_current(traj, plot, title=f"{Path(file).name}: entropy production "
-                     f"{ep.value:.3g} +- {ep.stderr:.2g}")
+        plot_current(
+            traj,
+            plot,
+            title=f"{Path(file).name}: entropy production "
+            f"{ep.value:.3g} +- {ep.stderr:.2g}",
+        )
     record["seconds"] = time.perf_counter() - start
     if json_out is not None:
         write_json(json_out, record)

@@ -58,18 +58,25 @@ class SoftmaxAttentionDrift(Drift):
         Constant diffusion matrix ``D``.
     """
 
-    def __init__(self, M: Any, memory: Any, *, gamma: float = 1.0,
-                 beta: float = 1.0, score_scale: float = 1.0,
-                 diffusion: Any = 1.0, name: str = "softmax-attention",
-                 params: dict | None = None) -> None:
+    def __init__(
+        self,
+        M: Any,
+        memory: Any,
+        *,
+        gamma: float = 1.0,
+        beta: float = 1.0,
+        score_scale: float = 1.0,
+        diffusion: Any = 1.0,
+        name: str = "softmax-attention",
+        params: dict | None = None,
+    ) -> None:
         M = np.asarray(M, dtype=np.float64)
         memory = np.asarray(memory, dtype=np.float64)
         if M.ndim != 2 or M.shape[0] != M.shape[1]:
             raise PathspaceError(f"M: expected a square matrix, got {M.shape}")
         if memory.ndim != 2 or memory.shape[1] != M.shape[0]:
             raise PathspaceError(
-                f"memory: expected shape (n_slots, {M.shape[0]}), got "
-                f"{memory.shape}"
+                f"memory: expected shape (n_slots, {M.shape[0]}), got {memory.shape}"
             )
         super().__init__(M.shape[0], diffusion, name=name, params=params)
         self.M = M

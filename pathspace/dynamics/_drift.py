@@ -49,8 +49,7 @@ def as_diffusion_matrix(diffusion: Any, dim: int) -> np.ndarray:
         )
     if not np.all(np.isfinite(D)):
         raise PathspaceError(
-            "diffusion: expected finite entries, found NaN or inf; "
-            "give a finite D"
+            "diffusion: expected finite entries, found NaN or inf; give a finite D"
         )
     if not np.allclose(D, D.T, rtol=1e-12, atol=1e-14):
         raise PathspaceError(

@@ -72,9 +72,7 @@ def lyapunov_entropy_production(F: Any, D: Any) -> float:
     return float(np.trace(V.T @ np.linalg.solve(D, V) @ S))
 
 
-def ou_transition(
-    F: Any, D: Any, t: float
-) -> tuple[np.ndarray, np.ndarray]:
+def ou_transition(F: Any, D: Any, t: float) -> tuple[np.ndarray, np.ndarray]:
     """Propagator ``A = exp(F t)`` and covariance ``Sigma_t`` of the OU step.
 
     ``z(t) | z(0) ~ N(A z(0), Sigma_t)`` with
@@ -104,8 +102,14 @@ class LinearDrift(Drift):
         Constant diffusion matrix ``D``.
     """
 
-    def __init__(self, F: Any, diffusion: Any = 1.0, *, name: str = "linear",
-                 params: dict | None = None) -> None:
+    def __init__(
+        self,
+        F: Any,
+        diffusion: Any = 1.0,
+        *,
+        name: str = "linear",
+        params: dict | None = None,
+    ) -> None:
         F = np.atleast_2d(np.asarray(F, dtype=np.float64))
         if F.ndim != 2 or F.shape[0] != F.shape[1]:
             raise PathspaceError(
@@ -113,8 +117,12 @@ class LinearDrift(Drift):
             )
         if not np.all(np.isfinite(F)):
             raise PathspaceError("linear drift: F has NaN or inf entries")
-        super().__init__(F.shape[0], diffusion, name=name,
-                         params=params if params is not None else {"F": F.tolist()})
+        super().__init__(
+            F.shape[0],
+            diffusion,
+            name=name,
+            params=params if params is not None else {"F": F.tolist()},
+        )
         self.F = F
         self._F_torch = torch.as_tensor(F)
 

@@ -64,8 +64,9 @@ def paper_query_key(theta: float) -> np.ndarray:
 
 
 def _ou(theta: float, D: float, dim: int) -> Drift:
-    return LinearDrift(-theta * np.eye(dim), D, name="ou",
-                       params={"theta": theta, "D": D, "dim": dim})
+    return LinearDrift(
+        -theta * np.eye(dim), D, name="ou", params={"theta": theta, "D": D, "dim": dim}
+    )
 
 
 def _linear(F: Any, D: float) -> Drift:
@@ -76,38 +77,56 @@ def _linear(F: Any, D: float) -> Drift:
 def _paper_linear(theta: float, gamma: float, D: float) -> Drift:
     M = paper_query_key(theta)
     F = -gamma * np.eye(2) + M.T
-    drift = LinearDrift(F, D, name="paper-linear",
-                        params={"theta": theta, "gamma": gamma, "D": D})
+    drift = LinearDrift(
+        F, D, name="paper-linear", params={"theta": theta, "gamma": gamma, "D": D}
+    )
     drift.M = M
     return drift
 
 
-def _paper_softmax(theta: float, gamma: float, beta: float, n_slots: int,
-                   radius: float, D: float) -> Drift:
+def _paper_softmax(
+    theta: float, gamma: float, beta: float, n_slots: int, radius: float, D: float
+) -> Drift:
     return SoftmaxAttentionDrift(
-        paper_query_key(theta), ring_slots(n_slots, radius), gamma=gamma,
-        beta=beta, diffusion=D, name="paper-softmax",
-        params={"theta": theta, "gamma": gamma, "beta": beta,
-                "n_slots": n_slots, "radius": radius, "D": D},
+        paper_query_key(theta),
+        ring_slots(n_slots, radius),
+        gamma=gamma,
+        beta=beta,
+        diffusion=D,
+        name="paper-softmax",
+        params={
+            "theta": theta,
+            "gamma": gamma,
+            "beta": beta,
+            "n_slots": n_slots,
+            "radius": radius,
+            "D": D,
+        },
     )
 
 
 def _rotating_ou(a: float, omega: float, D: float) -> Drift:
     F = -a * np.eye(2) + omega * ROTATION_GENERATOR
-    return LinearDrift(F, D, name="rotating-ou",
-                       params={"a": a, "omega": omega, "D": D})
+    return LinearDrift(
+        F, D, name="rotating-ou", params={"a": a, "omega": omega, "D": D}
+    )
 
 
 def _trap_curl(k1: float, k2: float, omega: float, D: float) -> Drift:
     F = -np.diag([k1, k2]) + omega * ROTATION_GENERATOR
-    return LinearDrift(F, D, name="trap-curl",
-                       params={"k1": k1, "k2": k2, "omega": omega, "D": D})
+    return LinearDrift(
+        F, D, name="trap-curl", params={"k1": k1, "k2": k2, "omega": omega, "D": D}
+    )
 
 
 def _gyrator(k: float, u: float, T1: float, T2: float) -> Drift:
     F = -np.array([[k, u], [u, k]])
-    return LinearDrift(F, np.diag([T1, T2]), name="gyrator",
-                       params={"k": k, "u": u, "T1": T1, "T2": T2})
+    return LinearDrift(
+        F,
+        np.diag([T1, T2]),
+        name="gyrator",
+        params={"k": k, "u": u, "T1": T1, "T2": T2},
+    )
 
 
 class _GradientDrift(FunctionDrift):
@@ -118,8 +137,7 @@ class _GradientDrift(FunctionDrift):
 
 
 def _double_well(D: float) -> Drift:
-    return _GradientDrift(lambda z: z - z**3, 1, D, name="double-well",
-                          params={"D": D})
+    return _GradientDrift(lambda z: z - z**3, 1, D, name="double-well", params={"D": D})
 
 
 def _maier_stein(beta: float, D: float) -> Drift:
@@ -137,72 +155,110 @@ SYSTEMS: dict[str, SystemSpec] = {
     s.name: s
     for s in [
         SystemSpec(
-            "ou", "isotropic Ornstein-Uhlenbeck, f = -theta z",
-            (Parameter("theta", 1.0, "relaxation rate"),
-             Parameter("D", 1.0, _D), Parameter("dim", 1, "dimension", "int")),
-            _ou, "Lyapunov covariance D/theta, entropy production 0",
+            "ou",
+            "isotropic Ornstein-Uhlenbeck, f = -theta z",
+            (
+                Parameter("theta", 1.0, "relaxation rate"),
+                Parameter("D", 1.0, _D),
+                Parameter("dim", 1, "dimension", "int"),
+            ),
+            _ou,
+            "Lyapunov covariance D/theta, entropy production 0",
         ),
         SystemSpec(
-            "linear", "f = F z for a given matrix F",
-            (Parameter("F", "-1,0.5;-0.5,-1", "drift matrix, rows split by ';'",
-                       "matrix"),
-             Parameter("D", 1.0, _D)),
-            _linear, "Lyapunov covariance and entropy production",
+            "linear",
+            "f = F z for a given matrix F",
+            (
+                Parameter(
+                    "F", "-1,0.5;-0.5,-1", "drift matrix, rows split by ';'", "matrix"
+                ),
+                Parameter("D", 1.0, _D),
+            ),
+            _linear,
+            "Lyapunov covariance and entropy production",
         ),
         SystemSpec(
             "paper-linear",
             "linear attention, f = (-gamma I + M^T) z, M = I/2 + theta A0",
-            (Parameter("theta", 1.0, "asymmetry of M"),
-             Parameter("gamma", 1.0, "relaxation rate"),
-             Parameter("D", 0.25, _D)),
-            _paper_linear, "entropy production 4 theta^2 at gamma = 1, D = 1/4",
+            (
+                Parameter("theta", 1.0, "asymmetry of M"),
+                Parameter("gamma", 1.0, "relaxation rate"),
+                Parameter("D", 0.25, _D),
+            ),
+            _paper_linear,
+            "entropy production 4 theta^2 at gamma = 1, D = 1/4",
         ),
         SystemSpec(
             "paper-softmax",
             "softmax attention over fixed ring slots, "
             "f = -gamma z + beta sum_j softmax_j(z^T M m_j) m_j",
-            (Parameter("theta", 1.0, "asymmetry of M = I/2 + theta A0"),
-             Parameter("gamma", 1.0, "relaxation rate"),
-             Parameter("beta", 0.45, "readout strength (with radius 3: the "
-                       "scale of Fig. 1b, ~4.9 at theta = 2)"),
-             Parameter("n_slots", 8, "memory slots on a ring", "int"),
-             Parameter("radius", 3.0, "radius of the ring of slots"),
-             Parameter("D", 0.25, _D)),
-            _paper_softmax, "gradient (zero entropy production) at theta = 0",
+            (
+                Parameter("theta", 1.0, "asymmetry of M = I/2 + theta A0"),
+                Parameter("gamma", 1.0, "relaxation rate"),
+                Parameter(
+                    "beta",
+                    0.45,
+                    "readout strength (with radius 3: the "
+                    "scale of Fig. 1b, ~4.9 at theta = 2)",
+                ),
+                Parameter("n_slots", 8, "memory slots on a ring", "int"),
+                Parameter("radius", 3.0, "radius of the ring of slots"),
+                Parameter("D", 0.25, _D),
+            ),
+            _paper_softmax,
+            "gradient (zero entropy production) at theta = 0",
         ),
         SystemSpec(
-            "rotating-ou", "f = -a z + omega R z",
-            (Parameter("a", 1.0, "relaxation rate"),
-             Parameter("omega", 1.0, "rotation rate"),
-             Parameter("D", 0.25, _D)),
-            _rotating_ou, "entropy production 2 omega^2 / a",
+            "rotating-ou",
+            "f = -a z + omega R z",
+            (
+                Parameter("a", 1.0, "relaxation rate"),
+                Parameter("omega", 1.0, "rotation rate"),
+                Parameter("D", 0.25, _D),
+            ),
+            _rotating_ou,
+            "entropy production 2 omega^2 / a",
         ),
         SystemSpec(
-            "trap-curl", "anisotropic trap with a curl, "
-            "f = -diag(k1, k2) z + omega R z",
-            (Parameter("k1", 1.0, "stiffness along z0"),
-             Parameter("k2", 1.0, "stiffness along z1"),
-             Parameter("omega", 0.3, "curl strength"),
-             Parameter("D", 1.0, _D)),
-            _trap_curl, "Lyapunov entropy production (0.18 by default)",
+            "trap-curl",
+            "anisotropic trap with a curl, f = -diag(k1, k2) z + omega R z",
+            (
+                Parameter("k1", 1.0, "stiffness along z0"),
+                Parameter("k2", 1.0, "stiffness along z1"),
+                Parameter("omega", 0.3, "curl strength"),
+                Parameter("D", 1.0, _D),
+            ),
+            _trap_curl,
+            "Lyapunov entropy production (0.18 by default)",
         ),
         SystemSpec(
-            "gyrator", "Brownian gyrator: coupled trap at two temperatures",
-            (Parameter("k", 1.0, "stiffness"), Parameter("u", 0.5, "coupling"),
-             Parameter("T1", 1.0, "diffusion of z0"),
-             Parameter("T2", 0.2, "diffusion of z1")),
-            _gyrator, "Lyapunov entropy production with anisotropic D",
+            "gyrator",
+            "Brownian gyrator: coupled trap at two temperatures",
+            (
+                Parameter("k", 1.0, "stiffness"),
+                Parameter("u", 0.5, "coupling"),
+                Parameter("T1", 1.0, "diffusion of z0"),
+                Parameter("T2", 0.2, "diffusion of z1"),
+            ),
+            _gyrator,
+            "Lyapunov entropy production with anisotropic D",
         ),
         SystemSpec(
-            "double-well", "1-D double well, f = z - z^3",
+            "double-well",
+            "1-D double well, f = z - z^3",
             (Parameter("D", 0.1, _D),),
-            _double_well, "gradient: zero entropy production",
+            _double_well,
+            "gradient: zero entropy production",
         ),
         SystemSpec(
-            "maier-stein", "f = (x - x^3 - beta x y^2, -(1 + x^2) y)",
-            (Parameter("beta", 10.0, "non-gradient strength (1 is gradient)"),
-             Parameter("D", 0.1, _D)),
-            _maier_stein, "gradient (zero entropy production) at beta = 1",
+            "maier-stein",
+            "f = (x - x^3 - beta x y^2, -(1 + x^2) y)",
+            (
+                Parameter("beta", 10.0, "non-gradient strength (1 is gradient)"),
+                Parameter("D", 0.1, _D),
+            ),
+            _maier_stein,
+            "gradient (zero entropy production) at beta = 1",
         ),
     ]
 }
@@ -223,8 +279,8 @@ def _parse_value(param: Parameter, raw: Any, system: str) -> Any:
         value = float(raw)
     except (TypeError, ValueError):
         raise PathspaceError(
-            f"{system}: parameter {param.name} expects a{'n' if param.kind == 'int' else ''} "
-            f"{param.kind}, got {raw!r}"
+            f"{system}: parameter {param.name} expects "
+            f"{'an' if param.kind == 'int' else 'a'} {param.kind}, got {raw!r}"
         ) from None
     if not np.isfinite(value):
         raise PathspaceError(

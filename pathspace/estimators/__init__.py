@@ -4,15 +4,15 @@ Every estimator returns a record with its value, standard error, the raw
 plug-in value, the bias removed, the number of samples, and a status.
 """
 
-from pathspace.estimators._dispatch import (
-    ESTIMATORS,
-    choose_estimator,
-    entropy_production,
-)
 from pathspace.estimators._diffusion import (
     MatrixEstimate,
     diffusive_scaling,
     estimate_diffusion,
+)
+from pathspace.estimators._dispatch import (
+    ESTIMATORS,
+    choose_estimator,
+    entropy_production,
 )
 from pathspace.estimators._entropy import grid_entropy_production
 from pathspace.estimators._fields import GridFields, grid_fields

@@ -54,8 +54,14 @@ class BinnedSums:
         return (self.count, self.time, self.s1, self.s2)
 
 
-def binned_sums(index: np.ndarray, block: np.ndarray, n_bins: int,
-                n_blocks: int, dt: np.ndarray, dz: np.ndarray) -> BinnedSums:
+def binned_sums(
+    index: np.ndarray,
+    block: np.ndarray,
+    n_bins: int,
+    n_blocks: int,
+    dt: np.ndarray,
+    dz: np.ndarray,
+) -> BinnedSums:
     """Accumulate the sums of transitions by (block, bin).
 
     Transitions with ``index < 0`` (outside the grid) are dropped.
@@ -68,7 +74,8 @@ def binned_sums(index: np.ndarray, block: np.ndarray, n_bins: int,
 
     def acc(weights: np.ndarray | None) -> np.ndarray:
         return np.bincount(key, weights=weights, minlength=size).reshape(
-            n_blocks, n_bins)
+            n_blocks, n_bins
+        )
 
     s1 = np.stack([acc(dz[:, i]) for i in range(dim)], axis=-1)
     s2 = np.empty((n_blocks, n_bins, dim, dim))

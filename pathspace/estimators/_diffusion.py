@@ -65,9 +65,15 @@ def _linear_diffusion(tr, weights: np.ndarray, block: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
-def estimate_diffusion(traj: Trajectories, method: str = "auto", *,
-                       bins: Any = None, n_boot: int = 100, n_blocks: int = 100,
-                       seed: int = 0) -> MatrixEstimate:
+def estimate_diffusion(
+    traj: Trajectories,
+    method: str = "auto",
+    *,
+    bins: Any = None,
+    n_boot: int = 100,
+    n_blocks: int = 100,
+    seed: int = 0,
+) -> MatrixEstimate:
     """Estimate the constant diffusion matrix ``D`` with standard errors.
 
     Parameters
@@ -92,9 +98,7 @@ def estimate_diffusion(traj: Trajectories, method: str = "auto", *,
     relative, from the time discretisation of the sampled process.
     """
     if method not in ("auto", "binned", "linear"):
-        raise PathspaceError(
-            f"method: expected auto, binned or linear, got {method!r}"
-        )
+        raise PathspaceError(f"method: expected auto, binned or linear, got {method!r}")
     if method == "auto":
         method = "binned" if traj.dim <= MAX_GRID_DIM else "linear"
     tr = traj.transitions()
@@ -102,8 +106,9 @@ def estimate_diffusion(traj: Trajectories, method: str = "auto", *,
     weights = _bootstrap_weights(count, n_boot, np.random.default_rng(seed))
     if method == "binned":
         grid = make_grid(tr.midpoint, bins)
-        S = binned_sums(grid.index(tr.midpoint), block, grid.size, count,
-                        tr.dt, tr.increment)
+        S = binned_sums(
+            grid.index(tr.midpoint), block, grid.size, count, tr.dt, tr.increment
+        )
         point = stratonovich_sigma(S)["diffusion"][0]
         reps = stratonovich_sigma(S, weights)["diffusion"]
     else:
@@ -111,9 +116,13 @@ def estimate_diffusion(traj: Trajectories, method: str = "auto", *,
         point = _linear_diffusion(tr, ones, block)[0]
         reps = _linear_diffusion(tr, weights[: min(n_boot, 50)], block)
     stderr = reps.std(axis=0, ddof=1)
-    return MatrixEstimate(value=0.5 * (point + point.T), stderr=stderr,
-                          n_samples=len(tr), estimator=method,
-                          details={"n_blocks": count})
+    return MatrixEstimate(
+        value=0.5 * (point + point.T),
+        stderr=stderr,
+        n_samples=len(tr),
+        estimator=method,
+        details={"n_blocks": count},
+    )
 
 
 def diffusive_scaling(traj: Trajectories, *, seed: int = 0) -> np.ndarray:

@@ -24,8 +24,9 @@ def choose_estimator(dim: int, n_transitions: int) -> str:
     return "stratonovich" if dim <= 2 else "projection"
 
 
-def entropy_production(traj: Trajectories, estimator: str = "auto",
-                       **options: Any) -> Estimate:
+def entropy_production(
+    traj: Trajectories, estimator: str = "auto", **options: Any
+) -> Estimate:
     """Steady-state entropy production rate of trajectories.
 
     Parameters
@@ -46,8 +47,7 @@ def entropy_production(traj: Trajectories, estimator: str = "auto",
     """
     if estimator not in ESTIMATORS:
         raise PathspaceError(
-            f"estimator: expected one of {', '.join(ESTIMATORS)}, got "
-            f"{estimator!r}"
+            f"estimator: expected one of {', '.join(ESTIMATORS)}, got {estimator!r}"
         )
     if estimator == "auto":
         estimator = choose_estimator(traj.dim, traj.n_paths * traj.n_steps)

@@ -47,8 +47,9 @@ _PAPER_BINS = 60  # not stated in the paper; reproduces its floor of ~0.2
 _PAPER_MIN_COUNT = 10
 
 
-def _bootstrap_weights(n_blocks: int, n_boot: int,
-                       rng: np.random.Generator) -> np.ndarray:
+def _bootstrap_weights(
+    n_blocks: int, n_boot: int, rng: np.random.Generator
+) -> np.ndarray:
     """Multinomial block counts, shape (n_boot, n_blocks)."""
     draws = rng.integers(0, n_blocks, size=(n_boot, n_blocks))
     weights = np.zeros((n_boot, n_blocks))
@@ -56,8 +57,9 @@ def _bootstrap_weights(n_blocks: int, n_boot: int,
     return weights
 
 
-def stratonovich_sigma(S: BinnedSums, weights: np.ndarray | None = None
-                       ) -> dict[str, np.ndarray]:
+def stratonovich_sigma(
+    S: BinnedSums, weights: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     """Debiased midpoint estimator from per-block sums.
 
     Parameters
@@ -93,12 +95,15 @@ def stratonovich_sigma(S: BinnedSums, weights: np.ndarray | None = None
     valid = pairs > 1e-12 * np.maximum(T_b**2, 1e-300)
 
     cross = s1[..., :, None] * s1[..., None, :] - own
-    V = np.where(valid[..., None, None], cross, 0.0) / np.where(
-        valid, pairs, 1.0)[..., None, None]
+    V = (
+        np.where(valid[..., None, None], cross, 0.0)
+        / np.where(valid, pairs, 1.0)[..., None, None]
+    )
     safe_T = np.where(valid, T_b, 1.0)
-    plug_in = np.where(valid[..., None, None],
-                       s1[..., :, None] * s1[..., None, :], 0.0) / (
-        safe_T**2)[..., None, None]
+    plug_in = (
+        np.where(valid[..., None, None], s1[..., :, None] * s1[..., None, :], 0.0)
+        / (safe_T**2)[..., None, None]
+    )
 
     # D from sum dz dz^T / dt = 2 D n + sum_b T_b v v^T (v v^T: U-statistic)
     n = w @ S.count
@@ -113,12 +118,19 @@ def stratonovich_sigma(S: BinnedSums, weights: np.ndarray | None = None
     tr_plug = np.einsum("...ij,...kji->...k", Dinv, plug_in)
     value = (np.where(valid, T_b, 0.0) * tr_V).sum(-1) / T
     raw = (np.where(valid, T_b, 0.0) * tr_plug).sum(-1) / T
-    return {"raw": raw, "bias": raw - value, "value": value, "diffusion": D,
-            "coverage": T / time_all, "n_bins": valid.sum(-1)}
+    return {
+        "raw": raw,
+        "bias": raw - value,
+        "value": value,
+        "diffusion": D,
+        "coverage": T / time_all,
+        "n_bins": valid.sum(-1),
+    }
 
 
-def paper_sigma(S: BinnedSums, grid: Grid, min_count: int = _PAPER_MIN_COUNT
-                ) -> dict[str, np.ndarray]:
+def paper_sigma(
+    S: BinnedSums, grid: Grid, min_count: int = _PAPER_MIN_COUNT
+) -> dict[str, np.ndarray]:
     """The published grid estimator (Eqs. 25-28) from start-binned sums."""
     valid = S.count >= min_count
     T_b = np.where(valid, S.time, 1.0)
@@ -143,8 +155,13 @@ def paper_sigma(S: BinnedSums, grid: Grid, min_count: int = _PAPER_MIN_COUNT
     p = w / w.sum(-1)[..., None]
     sq = np.where(valid, (v**2).sum(-1), 0.0)
     value = (p * sq).sum(-1) / D
-    return {"raw": value, "bias": np.zeros_like(value), "value": value,
-            "diffusion": D, "n_bins": valid.sum(-1)}
+    return {
+        "raw": value,
+        "bias": np.zeros_like(value),
+        "value": value,
+        "diffusion": D,
+        "n_bins": valid.sum(-1),
+    }
 
 
 def grid_entropy_production(
@@ -168,8 +185,8 @@ def grid_entropy_production(
         ``"stratonovich"`` (default): debiased mean-local-velocity estimator.
         ``"paper"``: the published estimator, with its noise floor.
     bins : int or sequence, optional
-        Bins per axis or edges. Default for ``"stratonovich"``: about 1000
-        transitions per bin on average; for ``"paper"``: 60 per axis over
+        Bins per axis or edges. Default for ``"stratonovich"``:
+        :func:`~pathspace.estimators.default_bins`; for ``"paper"``: 60 per axis over
         the data's range (the paper does not state its grid; this one
         reproduces its floor of about 0.2 at 4 x 10^6 transitions).
     bounds : sequence of (low, high), optional
@@ -221,8 +238,7 @@ def grid_entropy_production(
         min_count = 2 if min_count is None else min_count
     grid = make_grid(points, bins, bounds)
     block, count = tr.blocks(n_blocks)
-    S = binned_sums(grid.index(points), block, grid.size, count, tr.dt,
-                    tr.increment)
+    S = binned_sums(grid.index(points), block, grid.size, count, tr.dt, tr.increment)
 
     rng = np.random.default_rng(seed)
     weights = _bootstrap_weights(count, n_boot, rng)
@@ -237,21 +253,35 @@ def grid_entropy_production(
     status, message = "ok", ""
     if count < 20:
         status = "under-sampled"
-        message = (f"only {count} resampling blocks; the error bar is rough. "
-                   "Record more or longer paths")
+        message = (
+            f"only {count} resampling blocks; the error bar is rough. "
+            "Record more or longer paths"
+        )
     elif int(point["n_bins"]) < 10:
         status = "under-sampled"
-        message = (f"only {int(point['n_bins'])} bins hold enough transitions; "
-                   "record more data or use fewer bins")
+        message = (
+            f"only {int(point['n_bins'])} bins hold enough transitions; "
+            "record more data or use fewer bins"
+        )
     if status != "ok":
-        warnings.warn(f"entropy production: {message}", UnderSampledWarning,
-                      stacklevel=2)
+        warnings.warn(
+            f"entropy production: {message}", UnderSampledWarning, stacklevel=2
+        )
     D = point["diffusion"]
     return Estimate(
-        value=float(point["value"]), stderr=stderr, raw=float(point["raw"]),
-        bias=float(point["bias"]), n_samples=len(tr), estimator=estimator,
-        status=status, message=message,
-        details={"diffusion": np.atleast_2d(D), "bins": list(grid.shape),
-                 "n_bins_used": int(point["n_bins"]), "n_blocks": count,
-                 "n_boot": n_boot},
+        value=float(point["value"]),
+        stderr=stderr,
+        raw=float(point["raw"]),
+        bias=float(point["bias"]),
+        n_samples=len(tr),
+        estimator=estimator,
+        status=status,
+        message=message,
+        details={
+            "diffusion": np.atleast_2d(D),
+            "bins": list(grid.shape),
+            "n_bins_used": int(point["n_bins"]),
+            "n_blocks": count,
+            "n_boot": n_boot,
+        },
     )

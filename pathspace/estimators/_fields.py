@@ -87,8 +87,9 @@ class GridFields:
         return np.isfinite(self.drift[..., 0])
 
 
-def grid_fields(traj: Trajectories, *, bins: Any = None, bounds: Any = None,
-                min_count: int = 10) -> GridFields:
+def grid_fields(
+    traj: Trajectories, *, bins: Any = None, bounds: Any = None, min_count: int = 10
+) -> GridFields:
     """Estimate drift, diffusion, density, current and velocity on a grid.
 
     Parameters
@@ -96,8 +97,8 @@ def grid_fields(traj: Trajectories, *, bins: Any = None, bounds: Any = None,
     traj : Trajectories
         Stationary trajectories with ``dim <= 3``.
     bins : int or sequence, optional
-        Bins per axis or explicit edges (default: about 1000 transitions per
-        bin on average).
+        Bins per axis or explicit edges (default:
+        :func:`~pathspace.estimators.default_bins`).
     bounds : sequence of (low, high), optional
         Range per axis; default the data's range.
     min_count : int
@@ -113,10 +114,12 @@ def grid_fields(traj: Trajectories, *, bins: Any = None, bounds: Any = None,
     tr = traj.transitions()
     grid = make_grid(np.concatenate([tr.start, tr.end]), bins, bounds)
     zeros = np.zeros(len(tr), dtype=np.int64)
-    start = binned_sums(grid.index(tr.start), zeros, grid.size, 1, tr.dt,
-                        tr.increment).total()
-    mid = binned_sums(grid.index(tr.midpoint), zeros, grid.size, 1, tr.dt,
-                      tr.increment).total()
+    start = binned_sums(
+        grid.index(tr.start), zeros, grid.size, 1, tr.dt, tr.increment
+    ).total()
+    mid = binned_sums(
+        grid.index(tr.midpoint), zeros, grid.size, 1, tr.dt, tr.increment
+    ).total()
     vol = grid.volumes()
     shape = grid.shape
 
@@ -135,10 +138,14 @@ def grid_fields(traj: Trajectories, *, bins: Any = None, bounds: Any = None,
     mid_density = mid.count / (mid.count.sum() * vol)
     current = velocity * mid_density[:, None]
     return GridFields(
-        grid=grid, counts=start.count.reshape(shape),
+        grid=grid,
+        counts=start.count.reshape(shape),
         density=density.reshape(shape),
-        drift=drift.reshape(*shape, -1), drift_stderr=drift_se.reshape(*shape, -1),
+        drift=drift.reshape(*shape, -1),
+        drift_stderr=drift_se.reshape(*shape, -1),
         local_diffusion=local.reshape(*shape, grid.dim, grid.dim),
-        velocity=velocity.reshape(*shape, -1), current=current.reshape(*shape, -1),
-        midpoint_density=mid_density.reshape(shape), min_count=min_count,
+        velocity=velocity.reshape(*shape, -1),
+        current=current.reshape(*shape, -1),
+        midpoint_density=mid_density.reshape(shape),
+        min_count=min_count,
     )

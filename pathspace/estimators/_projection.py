@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
 
 from pathspace._errors import PathspaceError, UnderSampledWarning
 from pathspace.dynamics import as_diffusion_matrix
@@ -44,6 +45,7 @@ __all__ = ["BASES", "PolynomialBasis", "make_basis",
 BASES = {"linear": 1, "quadratic": 2, "cubic": 3}
 _CHUNK = 1 << 15  # rows per feature evaluation; bounds working memory
 _MIN_BLOCKS = 20
+_GRAM_ENTRIES = 1 << 22  # per-block Gram matrices kept below this size
 
 
 @dataclass(frozen=True)
@@ -82,9 +84,9 @@ class PolynomialBasis:
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
         """Features of shape (n, size) for states of shape (n, dim)."""
-        u = np.linalg.solve(self.chol, (z - self.mean).T).T
-        cols = [np.ones((u.shape[0], 1))]
-        for p in range(1, self.degree + 1):
+        u = (z - self.mean) @ np.linalg.inv(self.chol).T
+        cols = [np.ones((u.shape[0], 1)), u]
+        for p in range(2, self.degree + 1):
             idx = np.array(list(
                 itertools.combinations_with_replacement(range(self.dim), p)))
             cols.append(np.prod(u[:, idx], axis=2))
@@ -132,7 +134,7 @@ class _BlockSums:
     m1: np.ndarray  # (B, dim, dim) sum dz dz^T, one step
     m2: np.ndarray  # (B, dim, dim) same, two steps
     n: np.ndarray  # (B,) one-step transitions
-    gram: np.ndarray  # (K, K) sum b(z) b(z)^T over starts
+    gram: np.ndarray  # (B, K, K) or (1, K, K): sum b(z) b(z)^T over starts
 
 
 def _two_step_pairs(tr: Transitions) -> np.ndarray:
@@ -143,49 +145,61 @@ def _two_step_pairs(tr: Transitions) -> np.ndarray:
 
 def _block_sums(tr: Transitions, block: np.ndarray, n_blocks: int,
                 basis: Callable[[np.ndarray], np.ndarray]) -> _BlockSums:
-    """Accumulate the per-block sufficient statistics in chunks."""
+    """Accumulate the per-block sufficient statistics in chunks.
+
+    Blocks are contiguous runs of the transition order (paths, then time),
+    so each chunk adds matrix products of a few contiguous slices.
+    """
     dim = tr.start.shape[1]
     K = basis(tr.start[:1]).shape[1]
     pairs = _two_step_pairs(tr)
-    out = _BlockSums(
-        x1=np.zeros((n_blocks, dim, K)), x2=np.zeros((n_blocks, dim, K)),
-        t1=np.bincount(block, tr.dt, n_blocks),
-        t2=np.bincount(block[pairs], tr.dt[pairs] + tr.dt[pairs + 1], n_blocks),
-        q1=np.bincount(block, tr.dt**2, n_blocks),
-        q2=np.bincount(block[pairs], (tr.dt[pairs] + tr.dt[pairs + 1])**2,
-                       n_blocks),
-        m1=np.zeros((n_blocks, dim, dim)), m2=np.zeros((n_blocks, dim, dim)),
-        n=np.bincount(block, minlength=n_blocks).astype(np.float64),
-        gram=np.zeros((K, K)),
-    )
+    tau = tr.dt[pairs] + tr.dt[pairs + 1]
+    per_block_gram = n_blocks * K * K <= _GRAM_ENTRIES
+    xm1 = np.zeros((n_blocks, dim, K + dim))
+    xm2 = np.zeros((n_blocks, dim, K + dim))
+    gram = np.zeros((n_blocks if per_block_gram else 1, K, K))
 
-    # One-step sums; blocks are contiguous runs of the transition order.
     for lo in range(0, len(tr), _CHUNK):
-        sl = slice(lo, lo + _CHUNK)
-        dz, bk = tr.end[sl] - tr.start[sl], block[sl]
-        b_mid = basis(0.5 * (tr.start[sl] + tr.end[sl]))
-        b_start = basis(tr.start[sl])
-        out.gram += b_start.T @ b_start
-        _add_by_block(out.x1, bk, dz, b_mid)
-        _add_by_block(out.m1, bk, dz, dz)
+        a, e = tr.start[lo:lo + _CHUNK], tr.end[lo:lo + _CHUNK]
+        dz, bk = e - a, block[lo:lo + _CHUNK]
+        _add_by_block(xm1, bk, dz, np.hstack([basis(0.5 * (a + e)), dz]))
+        b = basis(a)
+        if per_block_gram:
+            _add_by_block(gram, bk, b, b)
+        else:
+            gram[0] += b.T @ b
 
     # Two-step increments z_{i+2} - z_i at their own midpoints.
     for lo in range(0, len(pairs), _CHUNK):
         i = pairs[lo:lo + _CHUNK]
         a, e = tr.start[i], tr.end[i + 1]
-        dz2 = e - a
-        _add_by_block(out.x2, block[i], dz2, basis(0.5 * (a + e)))
-        _add_by_block(out.m2, block[i], dz2, dz2)
-    return out
+        _add_by_block(xm2, block[i], e - a,
+                      np.hstack([basis(0.5 * (a + e)), e - a]))
+
+    return _BlockSums(
+        x1=xm1[..., :K], x2=xm2[..., :K], m1=xm1[..., K:], m2=xm2[..., K:],
+        t1=np.bincount(block, tr.dt, n_blocks),
+        t2=np.bincount(block[pairs], tau, n_blocks),
+        q1=np.bincount(block, tr.dt**2, n_blocks),
+        q2=np.bincount(block[pairs], tau**2, n_blocks),
+        n=np.bincount(block, minlength=n_blocks).astype(np.float64),
+        gram=gram,
+    )
 
 
 def _add_by_block(acc: np.ndarray, bk: np.ndarray, a: np.ndarray,
                   b: np.ndarray) -> None:
-    """``acc[k] += sum_{rows in block k} a^T b`` for sorted block labels."""
+    """``acc[k] += sum_{rows in block k} a^T b`` for sorted block labels.
+
+    The products go through torch, whose threaded matrix product stays fast
+    when the machine is shared.
+    """
     labels, starts = np.unique(bk, return_index=True)
     ends = np.append(starts[1:], len(bk))
+    ta, tb = torch.from_numpy(np.ascontiguousarray(a)), torch.from_numpy(
+        np.ascontiguousarray(b))
     for k, s, e in zip(labels, starts, ends, strict=True):
-        acc[k] += a[s:e].T @ b[s:e]
+        acc[k] += (ta[s:e].T @ tb[s:e]).numpy()
 
 
 def _diffusion_weights(S: _BlockSums) -> tuple[float, float, str]:
@@ -327,7 +341,7 @@ def projection_entropy_production(
         has = S.t2 > 0
         ratio = np.where(has, S.t1 / np.where(has, S.t2, 1.0), 0.0)
         x[has] = 2.0 * S.x1[has] - ratio[has, None, None] * S.x2[has]
-    G = S.gram / N
+    G = S.gram.sum(0) / N
 
     # Diffusion: block contributions D_k with D = sum_k D_k.
     if diffusion is not None:
@@ -423,11 +437,14 @@ def _delta_variance(tr: Transitions, block: np.ndarray, count: int,
     # Gram part: g_k = sum over the block of v_b^T D^-1 v_b at the starts.
     C = x.sum(0) / T @ W @ W.T
     Q = C.T @ np.linalg.solve(D, C)
-    g = np.zeros(count)
-    for lo in range(0, len(tr), _CHUNK):
-        b = phi(tr.start[lo:lo + _CHUNK])
-        g += np.bincount(block[lo:lo + _CHUNK],
-                         np.einsum("na,ab,nb->n", b, Q, b), count)
+    if S.gram.shape[0] == count:
+        g = np.einsum("kab,ab->k", S.gram, Q)
+    else:
+        g = np.zeros(count)
+        for lo in range(0, len(tr), _CHUNK):
+            b = phi(tr.start[lo:lo + _CHUNK])
+            g += np.bincount(block[lo:lo + _CHUNK],
+                             np.einsum("na,ab,nb->n", b, Q, b), count)
     psi -= (g - S.n * g.sum() / N) / N
 
     if estimated_D:

@@ -44,20 +44,32 @@ def _principal_plane(traj: Trajectories) -> tuple[Trajectories, list[str]]:
     return Trajectories(z, dt=traj.dt), labels
 
 
-def draw_current(ax: plt.Axes, traj: Trajectories, bins: int = 40,
-                 labels: tuple[str, str] = ("z0", "z1")) -> None:
+def draw_current(
+    ax: plt.Axes,
+    traj: Trajectories,
+    bins: int = 40,
+    labels: tuple[str, str] = ("z0", "z1"),
+) -> None:
     """Streamlines of the measured current over the measured density (2-D)."""
     fields = grid_fields(traj, bins=bins, min_count=20)
     x, y = fields.grid.centers
     rho = fields.midpoint_density
-    ax.pcolormesh(fields.grid.edges[0], fields.grid.edges[1], rho.T,
-                  cmap="Greys", shading="flat")
+    ax.pcolormesh(
+        fields.grid.edges[0], fields.grid.edges[1], rho.T, cmap="Greys", shading="flat"
+    )
     J = np.nan_to_num(fields.current)
     speed = np.hypot(J[..., 0], J[..., 1]).T
     if speed.max() > 0:
-        ax.streamplot(x, y, J[..., 0].T, J[..., 1].T, color="darkred",
-                      density=1.1, linewidth=0.6 + 2.0 * speed / speed.max(),
-                      arrowsize=0.8)
+        ax.streamplot(
+            x,
+            y,
+            J[..., 0].T,
+            J[..., 1].T,
+            color="darkred",
+            density=1.1,
+            linewidth=0.6 + 2.0 * speed / speed.max(),
+            arrowsize=0.8,
+        )
     ax.set_xlabel(labels[0])
     ax.set_ylabel(labels[1])
 

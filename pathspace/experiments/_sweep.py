@@ -191,7 +191,7 @@ def _client(scheduler: str | None, n_workers: int | None, n_pending: int):
         threads_per_worker=1,
         processes=True,
         dashboard_address=None,
-        silence_logs=logging.ERROR,
+        silence_logs=logging.CRITICAL,
     )
     return Client(cluster), cluster
 
@@ -270,13 +270,6 @@ def run_sweep(
         raise PathspaceError(
             f"n_workers: expected a positive integer, got {n_workers!r}"
         )
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise PathspaceError(
-            f"out_dir: cannot create {str(folder)!r} ({_one_line(exc)})"
-        ) from None
-
     keys = [point_key(p) for p in points]
     results: dict[str, dict] = {}
     for key, point in zip(keys, points, strict=True):
@@ -307,6 +300,12 @@ def _compute(task, pending: dict[str, dict], results: dict[str, dict],
 
     client, cluster = _client(scheduler, n_workers, len(pending))
     try:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise PathspaceError(
+                f"out_dir: cannot create {str(folder)!r} ({_one_line(exc)})"
+            ) from None
         futures = {
             client.submit(_run_point, task, point, key=f"{name}-{key}",
                           pure=False): key

@@ -7,5 +7,4 @@ from pathspace.io._files import (
     validate_trajectories,
 )
 
-__all__ = ["FORMATS", "load_trajectories", "save_trajectories",
-           "validate_trajectories"]
+__all__ = ["FORMATS", "load_trajectories", "save_trajectories", "validate_trajectories"]

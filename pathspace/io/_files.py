@@ -47,11 +47,17 @@ def _check_dt(path: Path, dt: Any, source: str) -> float:
     try:
         value = float(np.asarray(dt, dtype=np.float64).reshape(()))
     except (TypeError, ValueError):
-        raise _fail(path, f"expected {source} to be one positive number, found "
-                          f"{np.asarray(dt).shape or dt!r}") from None
+        raise _fail(
+            path,
+            f"expected {source} to be one positive number, found "
+            f"{np.asarray(dt).shape or dt!r}",
+        ) from None
     if not np.isfinite(value) or value <= 0:
-        raise _fail(path, f"expected {source} > 0, found {value}; give the "
-                          "sampling interval in time units")
+        raise _fail(
+            path,
+            f"expected {source} > 0, found {value}; give the "
+            "sampling interval in time units",
+        )
     return value
 
 
@@ -62,16 +68,22 @@ def _check_z(path: Path, z: Any) -> np.ndarray:
     if z.ndim == 2:
         z = z[None]
     if z.ndim != 3:
-        raise _fail(path, "expected z of shape (n_paths, n_steps, dim) or "
-                          f"(n_steps, dim), found shape {z.shape}; reshape a "
-                          "single series to (n_steps, 1)")
+        raise _fail(
+            path,
+            "expected z of shape (n_paths, n_steps, dim) or "
+            f"(n_steps, dim), found shape {z.shape}; reshape a "
+            "single series to (n_steps, 1)",
+        )
     n_paths, n_steps, dim = z.shape
     if 0 in z.shape:
         raise _fail(path, f"expected non-empty z, found shape {z.shape}")
     if n_steps < dim:
-        raise _fail(path, f"found {n_steps} steps of {dim} dimensions, which "
-                          "looks transposed; store z as (n_paths, n_steps, dim)"
-                          " (transpose it with z.swapaxes(-1, -2))")
+        raise _fail(
+            path,
+            f"found {n_steps} steps of {dim} dimensions, which "
+            "looks transposed; store z as (n_paths, n_steps, dim)"
+            " (transpose it with z.swapaxes(-1, -2))",
+        )
     return z.astype(np.float64)
 
 
@@ -83,20 +95,29 @@ def _check_t(path: Path, t: Any, z: np.ndarray) -> np.ndarray:
     if t.shape == z.shape[1:2]:
         t = np.broadcast_to(t, z.shape[:2])
     if t.shape != z.shape[:2]:
-        raise _fail(path, f"expected timestamps t of shape {z.shape[:2]} or "
-                          f"({z.shape[1]},), found {t.shape}")
+        raise _fail(
+            path,
+            f"expected timestamps t of shape {z.shape[:2]} or "
+            f"({z.shape[1]},), found {t.shape}",
+        )
     finite_z = np.all(np.isfinite(z), axis=-1)
     if np.any(~np.isfinite(t) & finite_z):
-        raise _fail(path, "found non-finite timestamps at finite states; "
-                          "every recorded state needs a finite time")
+        raise _fail(
+            path,
+            "found non-finite timestamps at finite states; "
+            "every recorded state needs a finite time",
+        )
     for p in range(t.shape[0]):
         tp = t[p][finite_z[p]]
         steps = np.diff(tp)
         if steps.size and steps.min() <= 0:
             k = int(np.argmin(steps))
-            raise _fail(path, f"expected strictly increasing time, found "
-                              f"t={tp[k + 1]} after t={tp[k]} in path {p}; "
-                              "sort the samples by time")
+            raise _fail(
+                path,
+                f"expected strictly increasing time, found "
+                f"t={tp[k + 1]} after t={tp[k]} in path {p}; "
+                "sort the samples by time",
+            )
     return np.array(t)
 
 
@@ -126,21 +147,28 @@ def _read_npz(path: Path, dt: float | None) -> Trajectories:
     try:
         archive = np.load(path, allow_pickle=False)
     except (ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise _fail(path, f"expected a NumPy .npz archive, could not read it "
-                          f"({type(exc).__name__})") from None
+        raise _fail(
+            path,
+            f"expected a NumPy .npz archive, could not read it ({type(exc).__name__})",
+        ) from None
     with archive:
         keys = set(archive.files)
         if "z" not in keys:
-            raise _fail(path, "expected an array named 'z' in the archive, "
-                              f"found {sorted(keys) or 'no arrays'}")
+            raise _fail(
+                path,
+                "expected an array named 'z' in the archive, "
+                f"found {sorted(keys) or 'no arrays'}",
+            )
         try:
-            z = _check_z(path, archive["z"])
+            raw_z = archive["z"]
             file_dt = archive["dt"] if "dt" in keys else None
             t = archive["t"] if "t" in keys else None
             labels = archive["labels"].tolist() if "labels" in keys else None
         except ValueError:
-            raise _fail(path, "found object arrays; save plain numeric arrays"
-                        ) from None
+            raise _fail(
+                path, "found object arrays; save plain numeric arrays"
+            ) from None
+    z = _check_z(path, raw_z)
     if t is not None:
         t = _check_t(path, t, z)
         steps = np.diff(t, axis=1)
@@ -150,17 +178,25 @@ def _read_npz(path: Path, dt: float | None) -> Trajectories:
             value = _check_dt(path, given, source)
             finite = steps[np.isfinite(steps)]
             if finite.size and not np.allclose(finite, value, rtol=1e-6):
-                raise _fail(path, f"{source} = {value} disagrees with the "
-                                  "timestamps t; give one of them")
+                raise _fail(
+                    path,
+                    f"{source} = {value} disagrees with the "
+                    "timestamps t; give one of them",
+                )
         return Trajectories(z, t=t, meta=_labels_meta(path, labels, z))
     if file_dt is not None and dt is not None:
         a, b = _check_dt(path, file_dt, "dt"), _check_dt(path, dt, "--dt")
         if not np.isclose(a, b, rtol=1e-9):
-            raise _fail(path, f"the file says dt = {a} but --dt = {b}; drop "
-                              "--dt or fix the file")
+            raise _fail(
+                path,
+                f"the file says dt = {a} but --dt = {b}; drop --dt or fix the file",
+            )
     if file_dt is None and dt is None:
-        raise _fail(path, "expected a scalar 'dt' or timestamps 't' in the "
-                          "archive, found neither; pass --dt")
+        raise _fail(
+            path,
+            "expected a scalar 'dt' or timestamps 't' in the "
+            "archive, found neither; pass --dt",
+        )
     value = _check_dt(path, file_dt if file_dt is not None else dt, "dt")
     return Trajectories(z, dt=value, meta=_labels_meta(path, labels, z))
 
@@ -170,8 +206,11 @@ def _labels_meta(path: Path, labels: Any, z: np.ndarray) -> dict[str, Any]:
     if labels is None:
         return {}
     if not isinstance(labels, list) or len(labels) != z.shape[2]:
-        raise _fail(path, f"expected 'labels' to name each of the {z.shape[2]} "
-                          f"dimensions, found {labels!r}")
+        raise _fail(
+            path,
+            f"expected 'labels' to name each of the {z.shape[2]} "
+            f"dimensions, found {labels!r}",
+        )
     return {"labels": [str(x) for x in labels]}
 
 
@@ -179,11 +218,12 @@ def _read_npy(path: Path, dt: float | None) -> Trajectories:
     try:
         z = np.load(path, allow_pickle=False)
     except (ValueError, OSError) as exc:
-        raise _fail(path, f"expected a NumPy .npy array, could not read it "
-                          f"({type(exc).__name__})") from None
+        raise _fail(
+            path,
+            f"expected a NumPy .npy array, could not read it ({type(exc).__name__})",
+        ) from None
     if dt is None:
-        raise _fail(path, ".npy files hold no time; pass --dt (the sampling "
-                          "interval)")
+        raise _fail(path, ".npy files hold no time; pass --dt (the sampling interval)")
     return Trajectories(_check_z(path, z), dt=_check_dt(path, dt, "--dt"))
 
 
@@ -191,27 +231,34 @@ def _read_csv(path: Path, dt: float | None) -> Trajectories:
     try:
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as exc:
-        raise _fail(path, f"could not read it as text ({type(exc).__name__})"
-                    ) from None
+        raise _fail(path, f"could not read it as text ({type(exc).__name__})") from None
     rows = list(csv.reader(io.StringIO(text)))
     rows = [r for r in rows if any(cell.strip() for cell in r)]
     if len(rows) < 2:
-        raise _fail(path, "expected a header row (path, t, z0, z1, ...) and "
-                          "data rows, found none")
+        raise _fail(
+            path,
+            "expected a header row (path, t, z0, z1, ...) and data rows, found none",
+        )
     header = [h.strip() for h in rows[0]]
-    state_cols = [i for i, h in enumerate(header) if h.startswith("z")
-                  and h[1:].isdigit()]
+    state_cols = [
+        i for i, h in enumerate(header) if h.startswith("z") and h[1:].isdigit()
+    ]
     if not state_cols:
-        raise _fail(path, f"expected columns z0, z1, ... in the header, found "
-                          f"{header}")
-    unknown = [h for h in header if h not in ("path", "t")
-               and not (h.startswith("z") and h[1:].isdigit())]
+        raise _fail(path, f"expected columns z0, z1, ... in the header, found {header}")
+    unknown = [
+        h
+        for h in header
+        if h not in ("path", "t") and not (h.startswith("z") and h[1:].isdigit())
+    ]
     if unknown:
-        raise _fail(path, f"unexpected columns {unknown}; expected path, t, "
-                          "z0, z1, ...")
+        raise _fail(
+            path, f"unexpected columns {unknown}; expected path, t, z0, z1, ..."
+        )
     try:
-        data = np.array([[float(c) if c.strip() else np.nan for c in r]
-                         for r in rows[1:]], dtype=np.float64)
+        data = np.array(
+            [[float(c) if c.strip() else np.nan for c in r] for r in rows[1:]],
+            dtype=np.float64,
+        )
     except ValueError as exc:
         raise _fail(path, f"expected numbers in every cell ({exc})") from None
     if data.ndim != 2 or data.shape[1] != len(header):
@@ -242,14 +289,12 @@ def _read_csv(path: Path, dt: float | None) -> Trajectories:
     if has_t:
         t = _check_t(path, t, z)
         if dt is not None:
-            raise _fail(path, "the file has a 't' column and --dt was given; "
-                              "drop --dt")
+            raise _fail(path, "the file has a 't' column and --dt was given; drop --dt")
         return Trajectories(z, t=t)
     return Trajectories(z, dt=_check_dt(path, dt, "--dt"))
 
 
-def load_trajectories(path: str | Path, dt: float | None = None
-                      ) -> Trajectories:
+def load_trajectories(path: str | Path, dt: float | None = None) -> Trajectories:
     """Read and validate a trajectory file (.npz, .npy or .csv).
 
     Parameters

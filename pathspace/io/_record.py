@@ -24,9 +24,15 @@ from pathspace.simulate import Trajectories
 __all__ = ["record_pendulum"]
 
 
-def record_pendulum(n_paths: int = 64, n_steps: int = 5000, *,
-                    damping: float = 0.1, torque_noise: float = 0.8,
-                    burn_in: int = 400, seed: int = 0) -> Trajectories:
+def record_pendulum(
+    n_paths: int = 64,
+    n_steps: int = 5000,
+    *,
+    damping: float = 0.1,
+    torque_noise: float = 0.8,
+    burn_in: int = 400,
+    seed: int = 0,
+) -> Trajectories:
     """Record damped, randomly driven swings of gymnasium's Pendulum-v1.
 
     Parameters
@@ -53,17 +59,17 @@ def record_pendulum(n_paths: int = 64, n_steps: int = 5000, *,
     """
     import gymnasium as gym
 
-    for name, value, low in (("n_paths", n_paths, 1), ("n_steps", n_steps, 2),
-                             ("burn_in", burn_in, 0)):
+    for name, value, low in (
+        ("n_paths", n_paths, 1),
+        ("n_steps", n_steps, 2),
+        ("burn_in", burn_in, 0),
+    ):
         if int(value) != value or value < low:
-            raise PathspaceError(f"{name}: expected an integer >= {low}, got "
-                                 f"{value!r}")
+            raise PathspaceError(f"{name}: expected an integer >= {low}, got {value!r}")
     if not np.isfinite(damping) or damping < 0:
         raise PathspaceError(f"damping: expected a number >= 0, got {damping}")
     if not np.isfinite(torque_noise) or torque_noise <= 0:
-        raise PathspaceError(
-            f"torque_noise: expected a number > 0, got {torque_noise}"
-        )
+        raise PathspaceError(f"torque_noise: expected a number > 0, got {torque_noise}")
 
     rng = np.random.default_rng(seed)
     z = np.empty((n_paths, n_steps, 2))
@@ -85,9 +91,13 @@ def record_pendulum(n_paths: int = 64, n_steps: int = 5000, *,
         dt = float(env.dt)
         env.close()
     total = n_paths * (burn_in + n_steps)
-    meta = {"system": "gymnasium Pendulum-v1", "damping": damping,
-            "torque_noise": torque_noise, "seed": seed,
-            "clipped_torque_fraction": clipped_torque / total,
-            "clipped_speed_fraction": clipped_speed / total,
-            "labels": ["angle from hanging (rad)", "angular velocity (rad/s)"]}
+    meta = {
+        "system": "gymnasium Pendulum-v1",
+        "damping": damping,
+        "torque_noise": torque_noise,
+        "seed": seed,
+        "clipped_torque_fraction": clipped_torque / total,
+        "clipped_speed_fraction": clipped_speed / total,
+        "labels": ["angle from hanging (rad)", "angular velocity (rad/s)"],
+    }
     return Trajectories(z, dt=dt, meta=meta)

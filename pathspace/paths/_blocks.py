@@ -25,6 +25,7 @@ import numpy as np
 import scipy.linalg as sla
 
 __all__ = [
+    "BlockTridiagonalCholesky",
     "banded_cholesky",
     "block_diagonal_of_inverse",
     "solve_banded_cholesky",
@@ -110,3 +111,69 @@ def block_diagonal_of_inverse(diag: np.ndarray, sub: np.ndarray) -> np.ndarray:
         K = sub[j] @ Sinv[j]
         G[j] = Sinv[j] + K.T @ G[j + 1] @ K
     return 0.5 * (G + np.swapaxes(G, -1, -2))
+
+
+# LAPACK's banded Cholesky wins for narrow bands; beyond this block size a
+# block recursion with dense d x d kernels is faster (pbtrf is unblocked).
+_BANDED_MAX_DIM = 8
+
+
+class BlockTridiagonalCholesky:
+    """Cholesky factor of a SPD block-tridiagonal matrix, ``H = L L^T``.
+
+    ``L`` is block lower bidiagonal: ``L_jj = chol(S_j)`` with the Schur
+    complements ``S_j`` of the module docstring and ``L_{j+1, j} =
+    C_j L_jj^-T``. For ``d <= 8`` LAPACK's banded routine is used instead.
+    Both cost ``O(N d^3)``.
+
+    Use :meth:`factorise`, which returns ``None`` for a matrix that is not
+    positive definite.
+    """
+
+    def __init__(self, banded: np.ndarray | None, blocks: tuple | None) -> None:
+        self._banded = banded
+        self._blocks = blocks
+
+    @classmethod
+    def factorise(
+        cls, diag: np.ndarray, sub: np.ndarray, shift: float = 0.0
+    ) -> BlockTridiagonalCholesky | None:
+        """Factor ``H + shift I``; ``None`` if it is not positive definite."""
+        N, d, _ = diag.shape
+        if d <= _BANDED_MAX_DIM:
+            factor = banded_cholesky(to_lower_banded(diag, sub, shift))
+            return None if factor is None else cls(factor, None)
+        Ld, Ls = np.empty_like(diag), np.empty_like(sub)
+        S = diag[0] + shift * np.eye(d)
+        try:
+            for j in range(N):
+                Ld[j] = np.linalg.cholesky(S)
+                if j == N - 1:
+                    break
+                Ls[j] = sla.solve_triangular(Ld[j], sub[j].T, lower=True).T
+                S = diag[j + 1] + shift * np.eye(d) - Ls[j] @ Ls[j].T
+        except np.linalg.LinAlgError:
+            return None
+        return cls(None, (Ld, Ls))
+
+    def solve(self, rhs: np.ndarray) -> np.ndarray:
+        """Solve ``H x = rhs`` for ``rhs`` of shape (N, d)."""
+        if self._banded is not None:
+            return solve_banded_cholesky(self._banded, rhs.ravel()).reshape(rhs.shape)
+        Ld, Ls = self._blocks
+        y = np.empty_like(rhs)
+        y[0] = sla.solve_triangular(Ld[0], rhs[0], lower=True)
+        for j in range(1, len(rhs)):
+            y[j] = sla.solve_triangular(Ld[j], rhs[j] - Ls[j - 1] @ y[j - 1], lower=True)
+        x = np.empty_like(rhs)
+        x[-1] = sla.solve_triangular(Ld[-1], y[-1], lower=True, trans="T")
+        for j in range(len(rhs) - 2, -1, -1):
+            b = y[j] - Ls[j].T @ x[j + 1]
+            x[j] = sla.solve_triangular(Ld[j], b, lower=True, trans="T")
+        return x
+
+    def log_det(self) -> float:
+        """``ln det H = 2 sum ln diag(L)``."""
+        if self._banded is not None:
+            return float(2.0 * np.log(self._banded[0]).sum())
+        return float(2.0 * np.log(np.diagonal(self._blocks[0], axis1=1, axis2=2)).sum())

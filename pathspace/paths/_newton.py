@@ -1,7 +1,7 @@
 """Damped Newton minimisation of a path action on its banded Hessian.
 
-Each iteration solves ``(H + lambda s I) p = -g`` with the banded Cholesky
-factor of the block-tridiagonal Hessian ``H`` (``s`` the mean absolute
+Each iteration solves ``(H + lambda s I) p = -g`` with the Cholesky factor
+of the block-tridiagonal Hessian ``H`` (``s`` the mean absolute
 diagonal entry, ``lambda >= 0`` a Levenberg-Marquardt damping). A step is
 taken when it meets the Armijo condition ``A(x + p) <= A(x) + 1e-4 g^T p``;
 otherwise ``lambda`` grows tenfold. A failed factorisation (an indefinite
@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as sla
 
-from pathspace.paths._blocks import banded_cholesky, solve_banded_cholesky
 from pathspace.paths._operator import JacobiOperator, PathProblem
 
 __all__ = ["NewtonOutcome", "newton_minimise"]
@@ -95,7 +94,7 @@ def newton_minimise(
 
         # Where H is indefinite, first try to descend along its lowest mode:
         # damped steps alone cannot leave a symmetric saddle (g . v = 0 there).
-        if banded_cholesky(H.banded()) is None:
+        if H.cholesky() is None:
             moved = _negative_curvature_step(problem, H, x, A, g, max_step)
             if moved is not None:
                 x, A, g = moved
@@ -104,9 +103,9 @@ def newton_minimise(
         # Grow the damping until the shifted Hessian factorises and the step
         # decreases the action (or, at rounding level, the gradient norm).
         while True:
-            factor = banded_cholesky(H.banded(damping * scale))
+            factor = H.cholesky(damping * scale)
             if factor is not None:
-                p = -solve_banded_cholesky(factor, g.ravel()).reshape(x.shape)
+                p = -factor.solve(g)
                 p *= min(1.0, max_step / np.linalg.norm(p, axis=1).max())
                 A_new, g_new = problem.value_and_grad(x + p)
                 slope = float(np.vdot(g, p))

@@ -23,7 +23,7 @@ from torch.func import hessian, vmap
 from pathspace.action import step_action
 from pathspace.dynamics import Drift
 from pathspace.paths._blocks import (
-    banded_cholesky,
+    BlockTridiagonalCholesky,
     block_diagonal_of_inverse,
     to_lower_banded,
 )
@@ -50,9 +50,9 @@ class JacobiOperator:
         """Lower band storage, bandwidth ``2 d - 1`` (see ``to_lower_banded``)."""
         return to_lower_banded(self.diag, self.sub, shift)
 
-    def cholesky(self) -> np.ndarray | None:
-        """Banded Cholesky factor, or ``None`` when not positive definite."""
-        return banded_cholesky(self.banded())
+    def cholesky(self, shift: float = 0.0) -> BlockTridiagonalCholesky | None:
+        """Cholesky factor of ``H + shift I``, ``None`` when not positive definite."""
+        return BlockTridiagonalCholesky.factorise(self.diag, self.sub, shift)
 
     def dense(self) -> np.ndarray:
         """The full ``(N d, N d)`` matrix (for small problems and tests)."""
@@ -69,9 +69,7 @@ class JacobiOperator:
     def log_det(self) -> float:
         """``ln det H`` from the banded Cholesky factor; NaN if not PD."""
         factor = self.cholesky()
-        if factor is None:
-            return float("nan")
-        return float(2.0 * np.log(factor[0]).sum())
+        return float("nan") if factor is None else factor.log_det()
 
     def marginal_covariances(self) -> np.ndarray:
         """Diagonal blocks of ``H^-1``, shape (N, d, d), in ``O(N d^3)``."""
@@ -149,11 +147,46 @@ class PathProblem:
         (g,) = torch.autograd.grad(A, xt)
         return float(A.detach()), g.numpy()
 
+    def _step_hessians(self, z: torch.Tensor) -> np.ndarray:
+        """Exact ``2 d x 2 d`` Hessians of ``l(z_k, z_{k+1})``, shape (n, 2d, 2d).
+
+        With ``y = alpha z_k + (1 - alpha) z_{k+1}`` the drift's point
+        (``alpha = 1`` Ito, ``1/2`` midpoint), ``r = dz - dt f(y)`` and
+        ``lam = D^-1 r``, the chain rule gives
+        ``H = R^T D^-1 R / (2 dt) + w w^T (x) Q`` with ``R = dr/d(z_k, z_{k+1})``,
+        ``w = (alpha, 1 - alpha)`` and ``Q = hess_y[-lam . f / 2 + kappa dt/2
+        div f]`` (``kappa = 1`` midpoint, 0 Ito); ``Q`` comes from
+        ``torch.func.hessian`` over ``d`` rather than ``2 d`` variables.
+        """
+        d, dt, drift = self.d, self.dt, self.drift
+        alpha = 0.5 if self.convention == "stratonovich" else 1.0
+        kappa = 1.0 if self.convention == "stratonovich" else 0.0
+        Dinv = torch.as_tensor(np.linalg.inv(drift.diffusion))
+        y = alpha * z[:-1] + (1 - alpha) * z[1:]
+        with torch.no_grad():
+            lam = (z[1:] - z[:-1] - dt * drift.forward(y)) @ Dinv
+            J = drift.jacobian(y)
+
+        def g(v: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+            extra = 0.5 * dt * drift.divergence(v) if kappa else 0.0
+            return -0.5 * (m * drift.forward(v)).sum() + extra
+
+        Q = vmap(hessian(g))(y, lam)
+        eye = torch.eye(d, dtype=z.dtype)
+        R = torch.cat([-eye - dt * alpha * J, eye - dt * (1 - alpha) * J], dim=2)
+        H = R.transpose(1, 2) @ Dinv @ R / (2 * dt)
+        w = torch.tensor([alpha, 1 - alpha], dtype=z.dtype)
+        H = H + torch.einsum("a,b,kij->kaibj", w, w, Q).reshape(-1, 2 * d, 2 * d)
+        return H.detach().numpy()
+
     def operator(self, x: np.ndarray) -> JacobiOperator:
         """Block-tridiagonal Hessian at ``x`` (the discrete Jacobi operator)."""
         d, n = self.d, self.n
         z = self.full_path(torch.as_tensor(x, dtype=torch.float64))
-        H = vmap(hessian(self._pair))(torch.cat([z[:-1], z[1:]], dim=1)).numpy()
+        if self.convention in ("ito", "stratonovich"):
+            H = self._step_hessians(z)
+        else:
+            H = vmap(hessian(self._pair))(torch.cat([z[:-1], z[1:]], dim=1)).numpy()
         Haa, Hba, Hbb = H[:, :d, :d], H[:, d:, :d], H[:, d:, d:]
 
         # Point i collects the end of step i - 1 and the start of step i.

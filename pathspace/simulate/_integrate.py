@@ -39,14 +39,13 @@ _log.addHandler(logging.NullHandler())
 
 def _check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
     if int(value) != value or value < minimum:
-        raise PathspaceError(
-            f"{name}: expected an integer >= {minimum}, got {value!r}"
-        )
+        raise PathspaceError(f"{name}: expected an integer >= {minimum}, got {value!r}")
     return int(value)
 
 
-def _initial_states(drift: Drift, n_paths: int, z0: Any,
-                    gen: torch.Generator) -> torch.Tensor:
+def _initial_states(
+    drift: Drift, n_paths: int, z0: Any, gen: torch.Generator
+) -> torch.Tensor:
     if z0 is not None:
         start = torch.as_tensor(np.asarray(z0, dtype=np.float64))
         if start.shape not in ((drift.dim,), (n_paths, drift.dim)):
@@ -138,10 +137,16 @@ def simulate(
     for lo in range(0, n_paths, chunk_paths):
         hi = min(lo + chunk_paths, n_paths)
         start = _initial_states(drift, n_paths, z0, gen)[lo:hi]
-        out[lo:hi] = _integrate_chunk(drift, start, n_steps, dt, scheme,
-                                      burn_in, record_every, gen)
-    meta = {"system": drift.name, "params": drift.params, "seed": seed,
-            "scheme": scheme, "integration_dt": dt}
+        out[lo:hi] = _integrate_chunk(
+            drift, start, n_steps, dt, scheme, burn_in, record_every, gen
+        )
+    meta = {
+        "system": drift.name,
+        "params": drift.params,
+        "seed": seed,
+        "scheme": scheme,
+        "integration_dt": dt,
+    }
     return Trajectories(out, dt=dt * record_every, meta=meta)
 
 
@@ -166,9 +171,16 @@ def _stepper(drift: Drift, dt: float, scheme: str):
     return heun
 
 
-def _integrate_chunk(drift: Drift, z: torch.Tensor, n_steps: int, dt: float,
-                     scheme: str, burn_in: int, record_every: int,
-                     gen: torch.Generator) -> np.ndarray:
+def _integrate_chunk(
+    drift: Drift,
+    z: torch.Tensor,
+    n_steps: int,
+    dt: float,
+    scheme: str,
+    burn_in: int,
+    record_every: int,
+    gen: torch.Generator,
+) -> np.ndarray:
     step = _stepper(drift, dt, scheme)
     n, dim = z.shape
     total = burn_in + (n_steps - 1) * record_every

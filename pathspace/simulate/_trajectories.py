@@ -76,8 +76,9 @@ class Transitions:
         last = np.zeros(n_paths, dtype=np.int64)
         np.maximum.at(last, self.path, self.step)
         length = (last[self.path] + 1).astype(np.float64)
-        within = np.minimum((self.step * per_path / length).astype(np.int64),
-                            per_path - 1)
+        within = np.minimum(
+            (self.step * per_path / length).astype(np.int64), per_path - 1
+        )
         return self.path * per_path + within, n_paths * per_path
 
 

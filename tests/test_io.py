@@ -1,0 +1,124 @@
+import numpy as np
+import pytest
+
+from pathspace import PathspaceError
+from pathspace.io import load_trajectories, save_trajectories
+from pathspace.simulate import Trajectories
+
+
+def _walk(n_paths=3, n_steps=50, dim=2, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.cumsum(rng.normal(size=(n_paths, n_steps, dim)), axis=1)
+
+
+def test_npz_roundtrip_with_dt(tmp_path):
+    z = _walk()
+    path = tmp_path / "a.npz"
+    save_trajectories(path, Trajectories(z, dt=0.1))
+    traj = load_trajectories(path)
+    np.testing.assert_array_equal(traj.z, z)
+    assert traj.dt == 0.1
+
+
+def test_npz_single_path_with_timestamps_and_float32(tmp_path):
+    z = _walk(1, 40, 2)[0].astype(np.float32)
+    t = np.cumsum(np.random.default_rng(1).uniform(0.05, 0.2, size=40))
+    np.savez(tmp_path / "b.npz", z=z, t=t)
+    traj = load_trajectories(tmp_path / "b.npz")
+    assert traj.z.dtype == np.float64 and traj.z.shape == (1, 40, 2)
+    np.testing.assert_allclose(traj.transitions().dt, np.diff(t))
+
+
+def test_npy_needs_dt(tmp_path):
+    np.save(tmp_path / "c.npy", _walk())
+    assert load_trajectories(tmp_path / "c.npy", dt=0.5).dt == 0.5
+    with pytest.raises(PathspaceError, match="--dt"):
+        load_trajectories(tmp_path / "c.npy")
+
+
+def test_csv_with_paths_of_different_lengths(tmp_path):
+    rows = ["path,t,z0,z1"]
+    for p, n in [(7, 30), (9, 20)]:
+        for k in range(n):
+            rows.append(f"{p},{0.1 * k},{np.sin(k + p)},{np.cos(k * p)}")
+    (tmp_path / "d.csv").write_text("\n".join(rows))
+    traj = load_trajectories(tmp_path / "d.csv")
+    assert traj.z.shape == (2, 30, 2)
+    assert len(traj.transitions()) == 29 + 19
+
+
+def test_gaps_are_kept_as_gaps(tmp_path):
+    z = _walk(2, 30)
+    z[0, 5] = np.nan
+    np.savez(tmp_path / "g.npz", z=z, dt=0.1)
+    traj = load_trajectories(tmp_path / "g.npz")
+    assert len(traj.transitions()) == 2 * 29 - 2
+
+
+def _write(tmp_path, name, **arrays):
+    path = tmp_path / name
+    np.savez(path, **arrays)
+    return path
+
+
+@pytest.mark.parametrize(
+    "make, fragment",
+    [
+        (lambda p: p / "missing.npz", "no such file"),
+        (lambda p: (p / "x.txt").write_text("1") and p / "x.txt", ".npz, .npy or .csv"),
+        (lambda p: _write(p, "n.npz", y=np.zeros((10, 2)), dt=1.0), "named 'z'"),
+        (lambda p: _write(p, "t.npz", z=_walk(1, 3, 8)[0], dt=1.0), "transposed"),
+        (lambda p: _write(p, "1d.npz", z=np.arange(10.0), dt=1.0), "(n_steps, 1)"),
+        (lambda p: _write(p, "dt0.npz", z=_walk(), dt=0.0), "dt > 0"),
+        (lambda p: _write(p, "dtneg.npz", z=_walk(), dt=-1.0), "dt > 0"),
+        (lambda p: _write(p, "nodt.npz", z=_walk()), "neither"),
+        (
+            lambda p: _write(
+                p, "tdec.npz", z=_walk(1, 5, 1)[0], t=np.array([0, 1, 2, 2, 3.0])
+            ),
+            "increasing",
+        ),
+        (lambda p: _write(p, "still.npz", z=np.ones((2, 20, 2)), dt=0.1), "never move"),
+        (
+            lambda p: _write(p, "str.npz", z=np.array([["a", "b"]] * 5), dt=0.1),
+            "real-valued",
+        ),
+        (
+            lambda p: _write(p, "short.npz", z=np.array([[0.0], [np.nan]]), dt=0.1),
+            "at least 2 transitions",
+        ),
+        (
+            lambda p: (p / "bad.npz").write_bytes(b"not a zip") and p / "bad.npz",
+            "could not read",
+        ),
+    ],
+)
+def test_refusals_are_one_line(tmp_path, make, fragment):
+    path = make(tmp_path)
+    with pytest.raises(PathspaceError, match=fragment) as info:
+        load_trajectories(path)
+    assert "\n" not in str(info.value)
+    assert str(path) in str(info.value) or "missing" in str(info.value)
+
+
+def test_dt_disagreement_is_refused(tmp_path):
+    path = _write(tmp_path, "dd.npz", z=_walk(), dt=0.1)
+    with pytest.raises(PathspaceError, match="disagree|says dt"):
+        load_trajectories(path, dt=0.2)
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("a,b\n1,2\n", "z0, z1"),
+        ("t,z0\n0,1\n1,x\n", "numbers"),
+        ("t,z0,w\n0,1,2\n1,2,3\n", "unexpected columns"),
+        ("t,z0\n0,1\n", "at least 2 transitions"),
+        ("z0\n1\n2\n3\n", "'t' column or --dt"),
+    ],
+)
+def test_csv_refusals(tmp_path, text, fragment):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(PathspaceError, match=fragment):
+        load_trajectories(path)
