@@ -133,7 +133,10 @@ def _write(rows: list) -> None:
         "number ~ (T / dt)^2, so first-order methods stall; its time column is "
         "the cap. Newton's time per step is roughly constant in n_steps (cost "
         "linear in path length); the (10000, 32) and (10000, 64) cases are "
-        "skipped to keep the run under 10 minutes on 2 cores.",
+        "skipped to keep the run under 10 minutes on 2 cores. The first row "
+        "includes one-time torch.func warm-up; the machine was shared (load "
+        "average ~7 on 2 cores) when these numbers were taken, so absolute "
+        "times are inflated.",
     ]
     OUT.write_text("\n".join(lines) + "\n")
 

@@ -15,6 +15,11 @@ from pathspace._errors import (
     PathspaceWarning,
     UnderSampledWarning,
 )
+from pathspace.action import (
+    entropy_production_path,
+    onsager_machlup_action,
+    path_log_likelihood,
+)
 from pathspace.attention import asymmetry_index, symmetrize
 from pathspace.dynamics import (
     SYSTEMS,
@@ -32,6 +37,7 @@ from pathspace.estimators import (
     non_normality,
 )
 from pathspace.io import load_trajectories, save_trajectories
+from pathspace.paths import jacobi_operator, plan_path, predict_path
 from pathspace.simulate import Trajectories, simulate
 
 __version__ = "0.1.0"
@@ -50,11 +56,17 @@ __all__ = [
     "UnderSampledWarning",
     "asymmetry_index",
     "entropy_production",
+    "entropy_production_path",
     "estimate_diffusion",
     "grid_fields",
+    "jacobi_operator",
     "load_trajectories",
     "make_system",
     "non_normality",
+    "onsager_machlup_action",
+    "path_log_likelihood",
+    "plan_path",
+    "predict_path",
     "save_trajectories",
     "simulate",
     "symmetrize",

@@ -6,5 +6,24 @@ from pathspace.attention._asymmetry import (
     split_query_key,
     symmetrize,
 )
+from pathspace.attention._identities import (
+    JacobianSplit,
+    attention_divergence,
+    attention_jacobian,
+    cycle_work,
+    jacobian_split,
+    odd_work_prediction,
+)
 
-__all__ = ["asymmetry_index", "query_key_matrix", "split_query_key", "symmetrize"]
+__all__ = [
+    "JacobianSplit",
+    "asymmetry_index",
+    "attention_divergence",
+    "attention_jacobian",
+    "cycle_work",
+    "jacobian_split",
+    "odd_work_prediction",
+    "query_key_matrix",
+    "split_query_key",
+    "symmetrize",
+]

@@ -12,7 +12,7 @@ import importlib
 import importlib.util
 import re
 import time
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -39,7 +39,7 @@ FIGURES: dict[str, tuple[str, str]] = {
 _ADDRESS = re.compile(r"^([a-z]+://)?[^\s/:]+:\d{1,5}$")
 
 
-class Figure(str, Enum):
+class Figure(StrEnum):
     fig1 = "fig1"
     fig2 = "fig2"
     fig3 = "fig3"
@@ -82,16 +82,24 @@ def _check_out(out: Path) -> None:
 @handle_errors
 def reproduce(
     figure: Annotated[Figure, typer.Argument(help="which figure")],
-    out: Annotated[Path, typer.Option(
-        "--out", help="output folder (created; results in it are reused)")]
-    = Path("figures"),
-    quick: Annotated[bool, typer.Option(
-        "--quick", help="fewer points and transitions (seconds, not a minute)")]
-    = False,
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="output folder (created; results in it are reused)"),
+    ] = Path("figures"),
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick", help="fewer points and transitions (seconds, not a minute)"
+        ),
+    ] = False,
     seed: Annotated[int, typer.Option(help="base seed of the sweeps")] = 0,
-    scheduler: Annotated[str | None, typer.Option(
-        help="Dask scheduler address such as tcp://host:8786 (default: a "
-        "local cluster)")] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask scheduler address such as tcp://host:8786 (default: a "
+            "local cluster)"
+        ),
+    ] = None,
 ) -> None:
     """Reproduce a figure of the paper: PNG, JSON record and Markdown table."""
     if seed < 0:
@@ -108,24 +116,27 @@ def reproduce(
     for name, run in functions.items():
         start = time.perf_counter()
         with Progress(
-            TextColumn(f"[bold]{name}[/]"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("points"), TimeElapsedColumn(), console=console,
+            TextColumn(f"[bold]{name}[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("points"),
+            TimeElapsedColumn(),
+            console=console,
             transient=True,
         ) as bar:
             task = bar.add_task(name, total=None)
 
-            def progress(done: int, total: int, task: Any = task,
-                         bar: Progress = bar) -> None:
+            def progress(
+                done: int, total: int, task: Any = task, bar: Progress = bar
+            ) -> None:
                 bar.update(task, completed=done, total=total)
 
-            run(out, quick=quick, seed=seed, scheduler=scheduler,
-                progress=progress)
+            run(out, quick=quick, seed=seed, scheduler=scheduler, progress=progress)
         table = out / f"{name}.md"
         if table.exists():
             console.print(Markdown(table.read_text()))
         console.print(
-            f"wrote {out / name}.png, .json, .md in "
-            f"{time.perf_counter() - start:.1f} s"
+            f"wrote {out / name}.png, .json, .md in {time.perf_counter() - start:.1f} s"
         )
 
 

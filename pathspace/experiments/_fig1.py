@@ -82,10 +82,18 @@ class _Mode:
     n_boot: int
 
 
-_FULL = _Mode(thetas=tuple(np.round(np.linspace(0, 2, 9), 4)), n_paths=400,
-              n_steps=10_001, n_boot=100)
-_QUICK = _Mode(thetas=(0.0, 0.5, 1.0, 1.5, 2.0), n_paths=100, n_steps=2_501,
-               n_boot=100)
+_FULL = _Mode(
+    thetas=(0.0, 0.25, 0.5, 0.75, 1.0, THETA_INTERVENTION, 1.75, 2.0),
+    n_paths=400,
+    n_steps=10_001,
+    n_boot=50,
+)
+_QUICK = _Mode(
+    thetas=(0.0, 0.5, 1.0, THETA_INTERVENTION, 2.0),
+    n_paths=100,
+    n_steps=2_501,
+    n_boot=50,
+)
 
 
 def asymmetry(theta: float) -> float:
@@ -100,12 +108,14 @@ def _query_key(theta: float, symmetric: bool) -> np.ndarray:
 
 def _drift(model: str, M: np.ndarray):
     if model == "linear":
-        return LinearDrift(-GAMMA * np.eye(2) + M.T, DIFFUSION,
-                           name="paper-linear")
+        return LinearDrift(-GAMMA * np.eye(2) + M.T, DIFFUSION, name="paper-linear")
     spec = make_system("paper-softmax")
     return SoftmaxAttentionDrift(
-        M, ring_slots(spec.params["n_slots"], spec.params["radius"]),
-        gamma=GAMMA, beta=spec.params["beta"], diffusion=DIFFUSION,
+        M,
+        ring_slots(spec.params["n_slots"], spec.params["radius"]),
+        gamma=GAMMA,
+        beta=spec.params["beta"],
+        diffusion=DIFFUSION,
         name="paper-softmax",
     )
 
@@ -119,11 +129,14 @@ def _current_field(traj: Trajectories) -> dict[str, Any]:
     sub = Trajectories(traj.z[:_CURRENT_PATHS], dt=traj.dt)
     radius = float(np.quantile(np.abs(sub.z[:, ::10]), 0.999))
     bounds = [(-radius, radius)] * 2
-    fields = grid_fields(sub, bins=_CURRENT_BINS, bounds=bounds,
-                         min_count=_CURRENT_MIN_COUNT)
+    fields = grid_fields(
+        sub, bins=_CURRENT_BINS, bounds=bounds, min_count=_CURRENT_MIN_COUNT
+    )
     return {
-        "x": fields.grid.centers[0], "y": fields.grid.centers[1],
-        "density": fields.density, "current": fields.current,
+        "x": fields.grid.centers[0],
+        "y": fields.grid.centers[1],
+        "density": fields.density,
+        "current": fields.current,
         "counts": fields.counts,
     }
 
@@ -151,24 +164,43 @@ def fig1_point(point: dict) -> dict:
     drift = _drift(model, M)
     seeds = np.random.SeedSequence(int(point["seed"])).generate_state(3)
     if model == "linear":
-        traj = simulate(drift, point["n_paths"], point["n_steps"], _DT,
-                        seed=int(seeds[0]), scheme="exact")
+        traj = simulate(
+            drift,
+            point["n_paths"],
+            point["n_steps"],
+            _DT,
+            seed=int(seeds[0]),
+            scheme="exact",
+        )
         exact = drift.exact_entropy_production()
     else:
-        traj = simulate(drift, point["n_paths"], point["n_steps"], _DT,
-                        seed=int(seeds[0]), scheme="euler",
-                        burn_in=round(_BURN_IN_TIME / _DT))
+        traj = simulate(
+            drift,
+            point["n_paths"],
+            point["n_steps"],
+            _DT,
+            seed=int(seeds[0]),
+            scheme="euler",
+            burn_in=round(_BURN_IN_TIME / _DT),
+        )
         exact = None
 
-    ours = entropy_production(traj, "stratonovich", n_boot=point["n_boot"],
-                              seed=int(seeds[1]))
-    paper = entropy_production(traj, "paper", n_boot=point["n_boot"],
-                               seed=int(seeds[2]))
+    ours = entropy_production(
+        traj, "stratonovich", n_boot=point["n_boot"], seed=int(seeds[1])
+    )
+    paper = entropy_production(
+        traj, "paper", n_boot=point["n_boot"], seed=int(seeds[2])
+    )
     out = {
-        "Q": float(asymmetry_index(M)), "exact": exact,
-        "measured": ours.value, "stderr": ours.stderr, "raw": ours.raw,
-        "bias": ours.bias, "status": ours.status,
-        "paper_estimator": paper.value, "paper_stderr": paper.stderr,
+        "Q": float(asymmetry_index(M)),
+        "exact": exact,
+        "measured": ours.value,
+        "stderr": ours.stderr,
+        "raw": ours.raw,
+        "bias": ours.bias,
+        "status": ours.status,
+        "paper_estimator": paper.value,
+        "paper_stderr": paper.stderr,
         "n_transitions": ours.n_samples,
     }
     if point.get("current"):
@@ -177,28 +209,41 @@ def fig1_point(point: dict) -> dict:
 
 
 def _points(mode: _Mode, seed: int) -> list[dict]:
-    def point(model: str, theta: float, symmetric: bool, role: str) -> dict:
+    """The sweep of both models, then the two symmetrised points.
+
+    The sweep point at ``THETA_INTERVENTION`` is the state before the
+    intervention; the linear one, before and after, also returns its
+    current field for panels (d) and (e).
+    """
+
+    def point(model: str, theta: float, symmetric: bool) -> dict:
+        current = model == "linear" and theta == THETA_INTERVENTION
         return {
-            "figure": "fig1", "role": role, "model": model, "theta": float(theta),
-            "symmetric": symmetric, "n_paths": mode.n_paths,
-            "n_steps": mode.n_steps, "n_boot": mode.n_boot,
-            "current": role == "intervention" and model == "linear",
+            "figure": "fig1",
+            "model": model,
+            "theta": float(theta),
+            "symmetric": symmetric,
+            "n_paths": mode.n_paths,
+            "n_steps": mode.n_steps,
+            "n_boot": mode.n_boot,
+            "current": current,
             "seed": derive_seed(seed, "fig1", model, float(theta), symmetric),
         }
 
-    sweep = [point(m, t, False, "sweep") for m in ("linear", "softmax")
-             for t in mode.thetas]
-    intervention = [point(m, THETA_INTERVENTION, s, "intervention")
-                    for m in ("linear", "softmax") for s in (False, True)]
-    return sweep + intervention
+    sweep = [point(m, t, False) for m in ("linear", "softmax") for t in mode.thetas]
+    after = [point(m, THETA_INTERVENTION, True) for m in ("linear", "softmax")]
+    return sweep + after
 
 
 def _collect(points: list[dict], results: list[dict]) -> dict[str, Any]:
     """Arrange the point results into the record written to fig1.json."""
     record: dict[str, Any] = {}
     for model in ("linear", "softmax"):
-        rows = [(p, r) for p, r in zip(points, results, strict=True)
-                if p["model"] == model and p["role"] == "sweep"]
+        rows = [
+            (p, r)
+            for p, r in zip(points, results, strict=True)
+            if p["model"] == model and not p["symmetric"]
+        ]
         block = {
             "theta": [p["theta"] for p, _ in rows],
             "Q": [r["Q"] for _, r in rows],
@@ -213,18 +258,26 @@ def _collect(points: list[dict], results: list[dict]) -> dict[str, Any]:
 
     record["intervention"] = {"theta": THETA_INTERVENTION}
     for model in ("linear", "softmax"):
-        pair = {p["symmetric"]: r for p, r in zip(points, results, strict=True)
-                if p["model"] == model and p["role"] == "intervention"}
+        pair = {
+            p["symmetric"]: r
+            for p, r in zip(points, results, strict=True)
+            if p["model"] == model and p["theta"] == THETA_INTERVENTION
+        }
         before, after = pair[False], pair[True]
         record["intervention"][model] = {
-            "before": before["measured"], "after": after["measured"],
-            "before_stderr": before["stderr"], "after_stderr": after["stderr"],
+            "before": before["measured"],
+            "after": after["measured"],
+            "before_stderr": before["stderr"],
+            "after_stderr": after["stderr"],
             "paper_before": before["paper_estimator"],
             "paper_after": after["paper_estimator"],
-            "exact_before": before["exact"], "exact_after": after["exact"],
-            "Q_before": before["Q"], "Q_after": after["Q"],
-            "collapse": collapse_factor(before["measured"], after["measured"],
-                                        after["stderr"]),
+            "exact_before": before["exact"],
+            "exact_after": after["exact"],
+            "Q_before": before["Q"],
+            "Q_after": after["Q"],
+            "collapse": collapse_factor(
+                before["measured"], after["measured"], after["stderr"]
+            ),
         }
     return record
 
@@ -269,37 +322,74 @@ def fig1_table(record: dict[str, Any]) -> str:
     rows = []
     for theta, paper in ((1.0, "4.21"), (2.0, "15.9")):
         k = at(lin, theta)
-        rows.append((f"linear, theta = {lin['theta'][k]:g} "
-                     f"(Q = {lin['Q'][k]:.3f})", paper,
-                     _fmt(lin["measured"][k], lin["stderr"][k]),
-                     _fmt(lin["paper_estimator"][k], lin["paper_stderr"][k]),
-                     _fmt(lin["exact"][k])))
+        rows.append(
+            (
+                f"linear, theta = {lin['theta'][k]:g} (Q = {lin['Q'][k]:.3f})",
+                paper,
+                _fmt(lin["measured"][k], lin["stderr"][k]),
+                _fmt(lin["paper_estimator"][k], lin["paper_stderr"][k]),
+                _fmt(lin["exact"][k]),
+            )
+        )
     for theta, paper, label in ((0.0, "~0.3", "Q = 0"), (2.0, "~4.8", "Q = 0.97")):
         k = at(soft, theta)
-        rows.append((f"softmax, {label} (theta = {soft['theta'][k]:g})", paper,
-                     _fmt(soft["measured"][k], soft["stderr"][k]),
-                     _fmt(soft["paper_estimator"][k], soft["paper_stderr"][k]),
-                     "0" if theta == 0 else "-"))
-    for model, before, after in (("linear", "7.71", "0.18"),
-                                 ("softmax", "3.82", "0.19")):
+        rows.append(
+            (
+                f"softmax, {label} (theta = {soft['theta'][k]:g})",
+                paper,
+                _fmt(soft["measured"][k], soft["stderr"][k]),
+                _fmt(soft["paper_estimator"][k], soft["paper_stderr"][k]),
+                "0" if theta == 0 else "-",
+            )
+        )
+    for model, before, after in (
+        ("linear", "7.71", "0.18"),
+        ("softmax", "3.82", "0.19"),
+    ):
         r = inter[model]
         theta = inter["theta"]
-        rows.append((f"{model}, before W_Q = W_K (theta = {theta:g})", before,
-                     _fmt(r["before"], r["before_stderr"]),
-                     _fmt(r["paper_before"]), _fmt(r["exact_before"])))
-        rows.append((f"{model}, after W_Q = W_K", after,
-                     _fmt(r["after"], r["after_stderr"]),
-                     _fmt(r["paper_after"]), _fmt(r["exact_after"])))
-        rows.append((f"{model}, collapse factor", "> 10",
-                     f">= {r['collapse']:.0f}",
-                     f"{r['paper_before'] / r['paper_after']:.0f}", "-"))
+        rows.append(
+            (
+                f"{model}, before W_Q = W_K (theta = {theta:g})",
+                before,
+                _fmt(r["before"], r["before_stderr"]),
+                _fmt(r["paper_before"]),
+                _fmt(r["exact_before"]),
+            )
+        )
+        rows.append(
+            (
+                f"{model}, after W_Q = W_K",
+                after,
+                _fmt(r["after"], r["after_stderr"]),
+                _fmt(r["paper_after"]),
+                _fmt(r["exact_after"]),
+            )
+        )
+        rows.append(
+            (
+                f"{model}, collapse factor",
+                "> 10",
+                f">= {r['collapse']:.0f}",
+                f"{r['paper_before'] / r['paper_after']:.0f}",
+                "-",
+            )
+        )
     k = at(lin, 0.0)
-    rows.append(("noise floor, linear Q = 0", "~0.2",
-                 _fmt(lin["measured"][k], lin["stderr"][k]),
-                 _fmt(lin["paper_estimator"][k], lin["paper_stderr"][k]), "0"))
+    rows.append(
+        (
+            "noise floor, linear Q = 0",
+            "~0.2",
+            _fmt(lin["measured"][k], lin["stderr"][k]),
+            _fmt(lin["paper_estimator"][k], lin["paper_stderr"][k]),
+            "0",
+        )
+    )
 
-    header = ("| quantity | paper | ours (default) | ours (paper estimator) "
-              "| exact |\n|---|---|---|---|---|\n")
+    header = (
+        "| quantity | paper | ours (default) | ours (paper estimator) "
+        "| exact |\n|---|---|---|---|---|\n"
+    )
     body = "".join(f"| {' | '.join(r)} |\n" for r in rows)
     steps = np.diff(soft["measured"])
     notes = (
@@ -307,7 +397,8 @@ def fig1_table(record: dict[str, Any]) -> str:
         "standard error. Collapse factor (default estimator): "
         "before / (|after| + 2 stderr_after), a lower bound; for the paper "
         "estimator the plain ratio. Softmax increments between sweep points: "
-        + ", ".join(f"{s:.2f}" for s in steps) + " (saturating).\n"
+        + ", ".join(f"{s:.2f}" for s in steps)
+        + " (saturating).\n"
     )
     return header + body + notes
 
@@ -343,7 +434,7 @@ def reproduce_fig1(
         results under ``sweeps/fig1/`` (reused on a re-run).
     quick : bool
         Five values of ``theta`` and 2.5 x 10^5 transitions per point
-        instead of nine and 4 x 10^6 (error bars about 4 x larger).
+        instead of eight and 4 x 10^6 (error bars about 4 x larger).
     seed : int
         Base seed; every point derives its own (:func:`derive_seed`).
     scheduler : str, optional
@@ -364,21 +455,33 @@ def reproduce_fig1(
     out = _check_args(out_dir, seed, scheduler)
     mode = _QUICK if quick else _FULL
     points = _points(mode, seed)
-    results = run_sweep(fig1_point, points, out / "sweeps", name="fig1",
-                        scheduler=scheduler, progress=progress)
+    results = run_sweep(
+        fig1_point,
+        points,
+        out / "sweeps",
+        name="fig1",
+        scheduler=scheduler,
+        progress=progress,
+    )
 
     record = _collect(points, results)
     record["settings"] = {
-        "quick": bool(quick), "seed": seed, "gamma": GAMMA,
-        "diffusion": DIFFUSION, "dt": _DT, "n_paths": mode.n_paths,
-        "n_steps": mode.n_steps, "n_transitions": results[0]["n_transitions"],
+        "quick": bool(quick),
+        "seed": seed,
+        "gamma": GAMMA,
+        "diffusion": DIFFUSION,
+        "dt": _DT,
+        "n_paths": mode.n_paths,
+        "n_steps": mode.n_steps,
+        "n_transitions": results[0]["n_transitions"],
         "softmax": make_system("paper-softmax").params,
-        "softmax_scheme": "euler", "linear_scheme": "exact",
+        "softmax_scheme": "euler",
+        "linear_scheme": "exact",
     }
     fields = {
-        s: r["current_field"] for p, r in zip(points, results, strict=True)
-        if p["model"] == "linear" and p["role"] == "intervention"
-        for s in [p["symmetric"]]
+        p["symmetric"]: r["current_field"]
+        for p, r in zip(points, results, strict=True)
+        if p["current"]
     }
 
     from pathspace.experiments._plots import fig1_figure, save_figure
@@ -395,5 +498,4 @@ def reproduce_fig1(
 def _exact_curve(n: int = 200) -> dict[str, list[float]]:
     theta = np.linspace(0.0, 2.0, n)
     Q = [asymmetry(t) for t in theta]
-    return {"theta": theta.tolist(), "Q": Q,
-            "exact": (4.0 * theta**2).tolist()}
+    return {"theta": theta.tolist(), "Q": Q, "exact": (4.0 * theta**2).tolist()}

@@ -35,8 +35,7 @@ def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 150) -> None:
     """Write ``fig`` as PNG through a temporary file and an atomic rename."""
     path = Path(path)
     FigureCanvasAgg(fig)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                               suffix=".png")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=dpi, format="png")
@@ -48,8 +47,15 @@ def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 150) -> None:
 
 def panel_label(ax: Axes, label: str) -> None:
     """Bold ``(a)``-style label in the upper-left corner, outside the axes."""
-    ax.text(-0.14, 1.04, f"({label})", transform=ax.transAxes,
-            fontweight="bold", va="bottom", ha="left")
+    ax.text(
+        -0.14,
+        1.04,
+        f"({label})",
+        transform=ax.transAxes,
+        fontweight="bold",
+        va="bottom",
+        ha="left",
+    )
 
 
 def _array(values: Any) -> np.ndarray:
@@ -60,18 +66,38 @@ def _array(values: Any) -> np.ndarray:
 def sweep_errorbars(ax: Axes, block: Mapping[str, Any]) -> None:
     """Measured entropy production against ``Q``: both estimators."""
     Q = _array(block["Q"])
-    ax.errorbar(Q, _array(block["measured"]), yerr=_array(block["stderr"]),
-                fmt="o", color=OURS_COLOR, ms=5, capsize=3,
-                label="measured (debiased)")
-    ax.errorbar(Q, _array(block["paper_estimator"]),
-                yerr=_array(block["paper_stderr"]), fmt="s", mfc="none",
-                color=PAPER_COLOR, ms=5, capsize=3, label="paper estimator")
+    ax.errorbar(
+        Q,
+        _array(block["measured"]),
+        yerr=_array(block["stderr"]),
+        fmt="o",
+        color=OURS_COLOR,
+        ms=5,
+        capsize=3,
+        label="measured (debiased)",
+    )
+    ax.errorbar(
+        Q,
+        _array(block["paper_estimator"]),
+        yerr=_array(block["paper_stderr"]),
+        fmt="s",
+        mfc="none",
+        color=PAPER_COLOR,
+        ms=5,
+        capsize=3,
+        label="paper estimator",
+    )
     ax.set_xlabel(r"asymmetry $\mathcal{Q} = \|M_A\| / \|M\|$")
     ax.set_ylabel(r"entropy production $\dot\Sigma$")
 
 
-def current_streamlines(ax: Axes, field: Mapping[str, Any], *,
-                        scale: float | None = None, min_count: int = 1) -> float:
+def current_streamlines(
+    ax: Axes,
+    field: Mapping[str, Any],
+    *,
+    scale: float | None = None,
+    min_count: int = 1,
+) -> float:
     """Probability current as streamlines over the stationary density.
 
     Parameters
@@ -110,8 +136,9 @@ def current_streamlines(ax: Axes, field: Mapping[str, Any], *,
     if scale is None:
         scale = float(speed.max()) if speed.count() else 1.0
     width = 0.3 + 2.2 * np.clip(speed.filled(0.0) / max(scale, 1e-300), 0, 1)
-    ax.streamplot(x, y, U, V, color=CURRENT_COLOR, linewidth=width,
-                  density=1.1, arrowsize=0.9)
+    ax.streamplot(
+        x, y, U, V, color=CURRENT_COLOR, linewidth=width, density=1.1, arrowsize=0.9
+    )
     ax.set_xlim(x[0], x[-1])
     ax.set_ylim(y[0], y[-1])
     ax.set_aspect("equal")
@@ -128,22 +155,43 @@ def _intervention_bars(ax: Axes, inter: Mapping[str, Any]) -> None:
             x = 3 * k + j
             xs.append(x)
             labels.append(f"{model}\n{tag}")
-            ax.bar(x - 0.2, r[key], 0.4, yerr=r[f"{key}_stderr"],
-                   color=OURS_COLOR, capsize=3,
-                   label="measured (debiased)" if x == 0 else None)
-            ax.bar(x + 0.2, r[f"paper_{key}"], 0.4, color=PAPER_COLOR,
-                   hatch="//", alpha=0.7,
-                   label="paper estimator" if x == 0 else None)
-        ax.annotate(f">= {r['collapse']:.0f}x", xy=(3 * k + 0.5, r["before"]),
-                    ha="center", va="bottom", fontsize=8)
+            ax.bar(
+                x - 0.2,
+                r[key],
+                0.4,
+                yerr=r[f"{key}_stderr"],
+                color=OURS_COLOR,
+                capsize=3,
+                label="measured (debiased)" if x == 0 else None,
+            )
+            ax.bar(
+                x + 0.2,
+                r[f"paper_{key}"],
+                0.4,
+                color=PAPER_COLOR,
+                hatch="//",
+                alpha=0.7,
+                label="paper estimator" if x == 0 else None,
+            )
+        ax.annotate(
+            f">= {r['collapse']:.0f}x",
+            xy=(3 * k + 0.5, r["before"]),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
     ax.set_xticks(xs, labels, fontsize=8)
     ax.set_ylabel(r"entropy production $\dot\Sigma$")
     ax.set_title(rf"$W_Q = W_K$ at $\theta = {inter['theta']:g}$", fontsize=9)
     ax.legend(fontsize=7)
 
 
-def fig1_figure(record: Mapping[str, Any], fields: Mapping[bool, Any], *,
-                exact_curve: Mapping[str, Any]) -> Figure:
+def fig1_figure(
+    record: Mapping[str, Any],
+    fields: Mapping[bool, Any],
+    *,
+    exact_curve: Mapping[str, Any],
+) -> Figure:
     """The six panels of Fig. 1 from the record of ``reproduce_fig1``.
 
     Parameters
@@ -162,8 +210,13 @@ def fig1_figure(record: Mapping[str, Any], fields: Mapping[bool, Any], *,
     ax_a, ax_b, ax_c = axes[0]
     ax_d, ax_e, ax_f = axes[1]
 
-    ax_a.plot(exact_curve["Q"], exact_curve["exact"], color="k", lw=1.2,
-              label=r"exact (Lyapunov) $4\theta^2$")
+    ax_a.plot(
+        exact_curve["Q"],
+        exact_curve["exact"],
+        color="k",
+        lw=1.2,
+        label=r"exact (Lyapunov) $4\theta^2$",
+    )
     sweep_errorbars(ax_a, record["linear"])
     ax_a.set_title("linear attention", fontsize=9)
     ax_a.legend(fontsize=7)
@@ -177,16 +230,17 @@ def fig1_figure(record: Mapping[str, Any], fields: Mapping[bool, Any], *,
 
     inter = record["intervention"]["linear"]
     scale = current_streamlines(ax_d, fields[False], min_count=200)
-    ax_d.set_title(rf"current, $\mathcal{{Q}} = {inter['Q_before']:.2f}$, "
-                   rf"$\dot\Sigma = {inter['before']:.2f}$", fontsize=9)
+    ax_d.set_title(
+        rf"current, $\mathcal{{Q}} = {inter['Q_before']:.2f}$, "
+        rf"$\dot\Sigma = {inter['before']:.2f}$",
+        fontsize=9,
+    )
     current_streamlines(ax_e, fields[True], scale=scale, min_count=200)
-    ax_e.set_title(rf"symmetrised, $\dot\Sigma = {inter['after']:.3f}$",
-                   fontsize=9)
+    ax_e.set_title(rf"symmetrised, $\dot\Sigma = {inter['after']:.3f}$", fontsize=9)
 
     ax_f.plot(exact_curve["theta"], exact_curve["Q"], color="k", lw=1.2)
     lin = record["linear"]
-    ax_f.plot(lin["theta"], lin["Q"], "o", color=OURS_COLOR, ms=5,
-              label="sweep points")
+    ax_f.plot(lin["theta"], lin["Q"], "o", color=OURS_COLOR, ms=5, label="sweep points")
     ax_f.set_xlabel(r"$\theta$ in $M = I/2 + \theta A_0$")
     ax_f.set_ylabel(r"$\mathcal{Q}(\theta)$")
     ax_f.set_ylim(0, 1.02)

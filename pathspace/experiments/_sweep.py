@@ -190,7 +190,10 @@ def _client(scheduler: str | None, n_workers: int | None, n_pending: int):
         n_workers=max(1, min(n, n_pending)),
         threads_per_worker=1,
         processes=True,
+        host="127.0.0.1",
         dashboard_address=None,
+        # no dashboard; its bare HTTP server on a free loopback port
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
         silence_logs=logging.CRITICAL,
     )
     return Client(cluster), cluster
@@ -284,17 +287,31 @@ def run_sweep(
 
     if progress is not None:
         progress(done(), total)
-    _log.info("sweep %s: %d of %d points on disk", name, total - len(pending),
-              total)
+    _log.info("sweep %s: %d of %d points on disk", name, total - len(pending), total)
     if pending:
-        _compute(task, pending, results, folder, name, scheduler, n_workers,
-                 lambda: progress(done(), total) if progress else None)
+        _compute(
+            task,
+            pending,
+            results,
+            folder,
+            name,
+            scheduler,
+            n_workers,
+            lambda: progress(done(), total) if progress else None,
+        )
     return [results[k] for k in keys]
 
 
-def _compute(task, pending: dict[str, dict], results: dict[str, dict],
-             folder: Path, name: str, scheduler: str | None,
-             n_workers: int | None, tick: Callable[[], Any]) -> None:
+def _compute(
+    task,
+    pending: dict[str, dict],
+    results: dict[str, dict],
+    folder: Path,
+    name: str,
+    scheduler: str | None,
+    n_workers: int | None,
+    tick: Callable[[], Any],
+) -> None:
     """Submit the pending points, write each result as it arrives."""
     from distributed import as_completed
 
@@ -307,8 +324,7 @@ def _compute(task, pending: dict[str, dict], results: dict[str, dict],
                 f"out_dir: cannot create {str(folder)!r} ({_one_line(exc)})"
             ) from None
         futures = {
-            client.submit(_run_point, task, point, key=f"{name}-{key}",
-                          pure=False): key
+            client.submit(_run_point, task, point, key=f"{name}-{key}", pure=False): key
             for key, point in pending.items()
         }
         for future in as_completed(futures):
@@ -320,8 +336,7 @@ def _compute(task, pending: dict[str, dict], results: dict[str, dict],
                 raise PathspaceError(
                     f"sweep {name}: point {point} failed: {_one_line(exc)}"
                 ) from None
-            record = {"name": name, "key": key, "point": pending[key],
-                      "result": result}
+            record = {"name": name, "key": key, "point": pending[key], "result": result}
             _write_atomic(folder / f"{key}.json", record)
             results[key] = result
             tick()

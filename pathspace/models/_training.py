@@ -329,7 +329,7 @@ def train(
         optimizer.zero_grad(set_to_none=True)
         loss = model.nll(start, end, data.dt).mean()
         if step % config.log_every == 0 and step not in history.get("step", []):
-            log(step, float(loss))
+            log(step, loss.item())
         loss.backward()
         optimizer.step()
         step += 1
@@ -341,7 +341,7 @@ def train(
 
     if step not in history.get("step", []):
         with torch.no_grad():
-            log(step, float(model.nll(start, end, data.dt).mean()))
+            log(step, model.nll(start, end, data.dt).mean().item())
         changed = True
     if directory is not None and changed:
         _save_checkpoint(directory / _CHECKPOINT, model, optimizer, names,

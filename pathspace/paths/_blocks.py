@@ -4,7 +4,8 @@ The Hessian ``H`` of a path action ``A = sum_k l(z_k, z_{k+1})`` with respect
 to the free states ``x_1, ..., x_N`` (each of length ``d``) is block
 tridiagonal: diagonal blocks ``B_j`` and sub-diagonal blocks
 ``C_j = d^2 A / dx_{j+1} dx_j``. As a symmetric band matrix its lower
-bandwidth is ``2 d - 1``, so LAPACK's banded Cholesky factorises it in
+bandwidth is ``2 d - 1``; LAPACK's banded Cholesky factorises it for small
+``d`` and a block recursion (block Thomas) for larger ``d``, both in
 ``O(N d^3)`` operations, linear in the path length.
 
 The diagonal blocks of ``H^-1`` (the marginal covariances) come from the
@@ -150,7 +151,7 @@ class BlockTridiagonalCholesky:
                 Ld[j] = np.linalg.cholesky(S)
                 if j == N - 1:
                     break
-                Ls[j] = sla.solve_triangular(Ld[j], sub[j].T, lower=True).T
+                Ls[j] = np.linalg.solve(Ld[j], sub[j].T).T
                 S = diag[j + 1] + shift * np.eye(d) - Ls[j] @ Ls[j].T
         except np.linalg.LinAlgError:
             return None
@@ -162,14 +163,16 @@ class BlockTridiagonalCholesky:
             return solve_banded_cholesky(self._banded, rhs.ravel()).reshape(rhs.shape)
         Ld, Ls = self._blocks
         y = np.empty_like(rhs)
-        y[0] = sla.solve_triangular(Ld[0], rhs[0], lower=True)
+        # Dense d x d solves: NumPy's kernels beat scipy's triangular wrapper
+        # at these sizes.
+        y = np.empty_like(rhs)
+        y[0] = np.linalg.solve(Ld[0], rhs[0])
         for j in range(1, len(rhs)):
-            y[j] = sla.solve_triangular(Ld[j], rhs[j] - Ls[j - 1] @ y[j - 1], lower=True)
+            y[j] = np.linalg.solve(Ld[j], rhs[j] - Ls[j - 1] @ y[j - 1])
         x = np.empty_like(rhs)
-        x[-1] = sla.solve_triangular(Ld[-1], y[-1], lower=True, trans="T")
+        x[-1] = np.linalg.solve(Ld[-1].T, y[-1])
         for j in range(len(rhs) - 2, -1, -1):
-            b = y[j] - Ls[j].T @ x[j + 1]
-            x[j] = sla.solve_triangular(Ld[j], b, lower=True, trans="T")
+            x[j] = np.linalg.solve(Ld[j].T, y[j] - Ls[j].T @ x[j + 1])
         return x
 
     def log_det(self) -> float:
