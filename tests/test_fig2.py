@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pathspace._errors import PathspaceError
-from pathspace.experiments._fig2 import A, DT, mode_settings, reproduce_fig2
+from pathspace.experiments._fig2 import DT, A, mode_settings, reproduce_fig2
 from pathspace.experiments._fig3 import reproduce_fig3
 
 MODE = mode_settings(quick=True)
@@ -55,9 +55,9 @@ def test_files_and_record(run):
 
 def test_trained_entropy_production_reproduces_the_data(run):
     sweep = run[1]["sweep"]
-    for omega, exact, measured, se in zip(sweep["omega"], sweep["exact"],
-                                          sweep["measured"], sweep["stderr"],
-                                          strict=True):
+    for omega, exact, measured, se in zip(
+        sweep["omega"], sweep["exact"], sweep["measured"], sweep["stderr"], strict=True
+    ):
         if omega == 0:
             assert abs(measured) < 4 * se
             continue
@@ -77,8 +77,9 @@ def test_asymmetry_is_acquired_only_for_circulating_data(run):
     # acquired from Q = 0 within the first hundred steps
     tr = record["training"]
     assert tr["MA_norm"][0] == 0.0 and abs(tr["sigma"][0]) < 4 * tr["sigma_stderr"][0]
-    early = [s for step, s in zip(tr["step"], tr["sigma"], strict=True)
-             if 0 < step <= 100]
+    early = [
+        s for step, s in zip(tr["step"], tr["sigma"], strict=True) if 0 < step <= 100
+    ]
     assert max(early) > 0.8 * record["intervention"]["exact"]
 
 

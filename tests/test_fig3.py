@@ -30,7 +30,7 @@ def test_files_and_record(run):
     for block in ("circulating", "relaxational"):
         for key in ("trained", "symmetrized"):
             assert len(record[block][key]) == n
-            assert record[block][key][0] == 0.0  # rollouts start on the truth
+            assert record[block][key][0] < 1e-6  # rollouts start on the truth (float32)
 
 
 def test_symmetrised_model_loses_circulating_prediction(run):

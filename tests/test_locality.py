@@ -12,16 +12,18 @@ from pathspace.simulate import Trajectories, simulate
 
 SEEDS = (0, 1, 2)
 # (x1, x2) circulate and are pushed by a slow hidden h (rate 0.1)
-HIDDEN = LinearDrift(np.array([[-1.0, -1.0, 1.0], [1.0, -1.0, 0.0],
-                               [0.0, 0.0, -0.1]]), 1.0)
+HIDDEN = LinearDrift(
+    np.array([[-1.0, -1.0, 1.0], [1.0, -1.0, 0.0], [0.0, 0.0, -0.1]]), 1.0
+)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_markov_zero_and_hidden_variable_separated(seed):
     full = simulate(HIDDEN, 50, 2000, 0.05, seed=seed, scheme="exact")
     observed = Trajectories(full.z[:, :, :2], dt=full.dt)
-    markov = simulate(make_system("trap-curl"), 50, 2000, 0.05, seed=seed,
-                      scheme="exact")
+    markov = simulate(
+        make_system("trap-curl"), 50, 2000, 0.05, seed=seed, scheme="exact"
+    )
 
     hid = locality(observed, lag=5)
     mk = locality(markov, lag=5)

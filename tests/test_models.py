@@ -49,7 +49,7 @@ def test_initial_query_key_is_symmetric():
     M = model.query_key().detach().numpy()
     assert asymmetry_index(M) == 0.0
     assert model.asymmetry_norm() == 0.0
-    np.testing.assert_allclose(M, 0.49 * np.eye(2), rtol=1e-6)
+    np.testing.assert_allclose(M, 0.25 * np.eye(2), rtol=1e-6)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -57,13 +57,14 @@ def test_as_drift_matches_module_and_autodiff(seed):
     model = _perturbed(seed)
     drift = model.as_drift()
     assert isinstance(drift, SoftmaxAttentionDrift)
-    z = torch.randn(50, 2, generator=torch.Generator().manual_seed(seed),
-                    dtype=torch.float64)
-    np.testing.assert_allclose(drift(z).numpy(), model.drift(z).detach().numpy(),
-                               rtol=1e-12, atol=1e-12)
+    z = torch.randn(
+        50, 2, generator=torch.Generator().manual_seed(seed), dtype=torch.float64
+    )
+    np.testing.assert_allclose(
+        drift(z).numpy(), model.drift(z).detach().numpy(), rtol=1e-12, atol=1e-12
+    )
     auto = torch.func.vmap(torch.func.jacrev(model.drift))(z).detach().numpy()
-    np.testing.assert_allclose(drift.jacobian(z).numpy(), auto, rtol=1e-10,
-                               atol=1e-12)
+    np.testing.assert_allclose(drift.jacobian(z).numpy(), auto, rtol=1e-10, atol=1e-12)
     assert drift.score_scale == pytest.approx(1 / math.sqrt(2))
     assert drift.diffusion[0, 0] == pytest.approx(0.5)
 
@@ -75,8 +76,10 @@ def test_nll_is_the_gaussian_transition_density():
     z_next = z + 0.3 * torch.randn(20, 2, generator=gen, dtype=torch.float64)
     nll = model.nll(z, z_next, DT).detach().numpy()
     mean = (z + model.drift(z) * DT).detach().numpy()
-    ref = [-multivariate_normal(m, 2 * 0.5 * DT * np.eye(2)).logpdf(x)
-           for m, x in zip(mean, z_next.numpy(), strict=True)]
+    ref = [
+        -multivariate_normal(m, 2 * 0.5 * DT * np.eye(2)).logpdf(x)
+        for m, x in zip(mean, z_next.numpy(), strict=True)
+    ]
     np.testing.assert_allclose(nll, ref, rtol=1e-12)
 
 
@@ -90,7 +93,10 @@ def test_symmetrized_replaces_M_by_its_symmetric_part(seed):
     p, q = model.parameters_numpy(), twin.parameters_numpy()
     np.testing.assert_array_equal(p["memory"], q["memory"])
     assert (p["gamma"], p["beta"], p["diffusion"]) == (
-        q["gamma"], q["beta"], q["diffusion"])
+        q["gamma"],
+        q["beta"],
+        q["diffusion"],
+    )
     if np.linalg.eigvalsh(M_twin).min() > 0:
         np.testing.assert_array_equal(twin.W_Q.detach(), twin.W_K.detach())
     np.testing.assert_array_equal(model.query_key().detach().numpy(), M)
@@ -103,8 +109,9 @@ def test_symmetrized_indefinite_M():
         model.W_K.copy_(torch.tensor([[-1.0, 0.0], [3.0, 1.0]]))
     M = model.query_key().detach().numpy()
     assert np.linalg.eigvalsh(0.5 * (M + M.T)).min() < 0
-    np.testing.assert_allclose(model.symmetrized().query_key().detach().numpy(),
-                               0.5 * (M + M.T), atol=1e-12)
+    np.testing.assert_allclose(
+        model.symmetrized().query_key().detach().numpy(), 0.5 * (M + M.T), atol=1e-12
+    )
 
 
 def test_rollout_is_the_iterated_mean_map():
@@ -118,9 +125,16 @@ def test_rollout_is_the_iterated_mean_map():
         np.testing.assert_allclose(path[:, k + 1], z.numpy(), rtol=1e-12)
 
 
-@pytest.mark.parametrize("kwargs", [{"dim": 1}, {"n_slots": 1},
-                                    {"slot_radius": 0.0}, {"gamma": -1.0},
-                                    {"dtype": "float16"}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"dim": 1},
+        {"n_slots": 1},
+        {"slot_radius": 0.0},
+        {"gamma": -1.0},
+        {"dtype": "float16"},
+    ],
+)
 def test_model_rejects_bad_arguments(kwargs):
     with pytest.raises(PathspaceError):
         AttentionWorldModel(**kwargs)
@@ -135,7 +149,8 @@ def test_rotating_ou_mean_is_the_exact_propagator():
         prop = rotating_ou(A, 1.3, D).transition(t)[0] if t > 0 else np.eye(2)
         np.testing.assert_allclose(mean[:, k], z @ prop.T, rtol=1e-10, atol=1e-14)
     assert rotating_ou(A, 1.3, D).exact_entropy_production() == pytest.approx(
-        2 * 1.3**2 / A)
+        2 * 1.3**2 / A
+    )
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -203,23 +218,30 @@ def test_training_learns_the_rotation(omega, seed):
 def test_training_is_deterministic_and_resumes_exactly(tmp_path):
     data = _data(1.0, 20, 101, seed=5)
     seen = []
-    config = TrainingConfig(n_steps=40, seed=7, log_every=5, checkpoint_every=10,
-                            snapshot_steps=(0, 15, 40))
-    whole = train(AttentionWorldModel(), data, config, checkpoint_dir=tmp_path / "a",
-                  progress=lambda step, n, rec: seen.append((step, n)))
+    config = TrainingConfig(
+        n_steps=40, seed=7, log_every=5, checkpoint_every=10, snapshot_steps=(0, 15, 40)
+    )
+    whole = train(
+        AttentionWorldModel(),
+        data,
+        config,
+        checkpoint_dir=tmp_path / "a",
+        progress=lambda step, n, rec: seen.append((step, n)),
+    )
     assert seen[0] == (0, 40) and seen[-1] == (40, 40)
     assert sorted(whole.snapshots) == [0, 15, 40]
 
     # an interrupted run: 20 steps, then the same call with 40
-    first = TrainingConfig(n_steps=20, seed=7, log_every=5, checkpoint_every=10,
-                           snapshot_steps=(0, 15))
+    first = TrainingConfig(
+        n_steps=20, seed=7, log_every=5, checkpoint_every=10, snapshot_steps=(0, 15)
+    )
     train(AttentionWorldModel(), data, first, checkpoint_dir=tmp_path / "b")
-    resumed = train(AttentionWorldModel(), data, config,
-                    checkpoint_dir=tmp_path / "b")
+    resumed = train(AttentionWorldModel(), data, config, checkpoint_dir=tmp_path / "b")
     assert resumed.resumed_from == 20
     for key, value in whole.model.state_dict().items():
-        torch.testing.assert_close(resumed.model.state_dict()[key], value,
-                                   rtol=0, atol=0)
+        torch.testing.assert_close(
+            resumed.model.state_dict()[key], value, rtol=0, atol=0
+        )
     assert resumed.history == whole.history
 
     # a finished run is loaded, not trained again
@@ -231,17 +253,33 @@ def test_training_is_deterministic_and_resumes_exactly(tmp_path):
 
 def test_resume_refuses_other_data_or_settings(tmp_path):
     config = TrainingConfig(n_steps=10, checkpoint_every=5)
-    train(AttentionWorldModel(), _data(1.0, 5, 51, seed=0), config,
-          checkpoint_dir=tmp_path)
+    train(
+        AttentionWorldModel(),
+        _data(1.0, 5, 51, seed=0),
+        config,
+        checkpoint_dir=tmp_path,
+    )
     with pytest.raises(PathspaceError, match="training data"):
-        train(AttentionWorldModel(), _data(1.0, 5, 51, seed=1), config,
-              checkpoint_dir=tmp_path)
+        train(
+            AttentionWorldModel(),
+            _data(1.0, 5, 51, seed=1),
+            config,
+            checkpoint_dir=tmp_path,
+        )
     with pytest.raises(PathspaceError, match="learning rate"):
-        train(AttentionWorldModel(), _data(1.0, 5, 51, seed=0),
-              TrainingConfig(n_steps=10, lr=0.1), checkpoint_dir=tmp_path)
+        train(
+            AttentionWorldModel(),
+            _data(1.0, 5, 51, seed=0),
+            TrainingConfig(n_steps=10, lr=0.1),
+            checkpoint_dir=tmp_path,
+        )
     with pytest.raises(PathspaceError, match="model configuration"):
-        train(AttentionWorldModel(n_slots=8), _data(1.0, 5, 51, seed=0), config,
-              checkpoint_dir=tmp_path)
+        train(
+            AttentionWorldModel(n_slots=8),
+            _data(1.0, 5, 51, seed=0),
+            config,
+            checkpoint_dir=tmp_path,
+        )
 
 
 def test_save_and_load_round_trip(tmp_path):
@@ -256,8 +294,9 @@ def test_save_and_load_round_trip(tmp_path):
         load_model(tmp_path / "bad.safetensors")
 
 
-@pytest.mark.parametrize("kwargs", [{"n_steps": 0}, {"lr": -1.0},
-                                    {"snapshot_steps": (5,), "n_steps": 3}])
+@pytest.mark.parametrize(
+    "kwargs", [{"n_steps": 0}, {"lr": -1.0}, {"snapshot_steps": (5,), "n_steps": 3}]
+)
 def test_training_config_rejects_bad_values(kwargs):
     with pytest.raises(PathspaceError):
         TrainingConfig(**kwargs)
@@ -265,5 +304,8 @@ def test_training_config_rejects_bad_values(kwargs):
 
 def test_snapshots_need_a_directory():
     with pytest.raises(PathspaceError, match="checkpoint_dir"):
-        train(AttentionWorldModel(), _data(1.0, 2, 11, seed=0),
-              TrainingConfig(n_steps=2, snapshot_steps=(1,)))
+        train(
+            AttentionWorldModel(),
+            _data(1.0, 2, 11, seed=0),
+            TrainingConfig(n_steps=2, snapshot_steps=(1,)),
+        )

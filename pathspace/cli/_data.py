@@ -130,7 +130,11 @@ def _table(record: dict) -> Table:
     dt = record["dt"]
     table.add_row("dt", f"{dt:g}" + ("" if record["dt_uniform"] else " (mean)"))
     D = np.asarray(record["diffusion"])
-    table.add_row("diffusion D", np.array2string(D, precision=4))
+    if D.shape[0] <= 3:
+        table.add_row("diffusion D", np.array2string(D, precision=4))
+    else:
+        diag = np.array2string(np.diag(D), precision=3)
+        table.add_row("diffusion D (diagonal)", diag)
     low, high = ep["ci95"]
     table.add_row(
         "entropy production",

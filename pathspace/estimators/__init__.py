@@ -17,11 +17,15 @@ from pathspace.estimators._dispatch import (
 from pathspace.estimators._entropy import grid_entropy_production
 from pathspace.estimators._fields import GridFields, grid_fields
 from pathspace.estimators._grid import Grid, default_bins, make_grid
+from pathspace.estimators._locality import Locality, locality
+from pathspace.estimators._neural import neural_entropy_production
 from pathspace.estimators._nonnormality import (
     data_non_normality,
     drift_non_normality,
     non_normality,
 )
+from pathspace.estimators._pathwise import pathwise_entropy_production
+from pathspace.estimators._projection import projection_entropy_production
 from pathspace.estimators._result import Estimate
 
 __all__ = [
@@ -29,6 +33,7 @@ __all__ = [
     "Estimate",
     "Grid",
     "GridFields",
+    "Locality",
     "MatrixEstimate",
     "choose_estimator",
     "data_non_normality",
@@ -39,6 +44,10 @@ __all__ = [
     "estimate_diffusion",
     "grid_entropy_production",
     "grid_fields",
+    "locality",
     "make_grid",
+    "neural_entropy_production",
     "non_normality",
+    "pathwise_entropy_production",
+    "projection_entropy_production",
 ]

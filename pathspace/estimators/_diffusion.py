@@ -50,19 +50,32 @@ class MatrixEstimate:
         return out
 
 
-def _linear_diffusion(tr, weights: np.ndarray, block: np.ndarray) -> np.ndarray:
-    """Residual diffusion after an affine drift fit, per bootstrap replicate."""
-    feats = np.hstack([np.ones((len(tr), 1)), tr.start])
-    p = feats.shape[1]
-    w_tr = weights[:, block]  # (R, n)
-    out = []
-    for w in w_tr:
-        G = (feats * (w * tr.dt)[:, None]).T @ feats
-        B = np.linalg.solve(G, (feats * w[:, None]).T @ tr.increment)
-        r = tr.increment - (feats @ B) * tr.dt[:, None]
-        S = (r * (w / tr.dt)[:, None]).T @ r
-        out.append(S / (2.0 * (w.sum() - p)))
-    return np.array(out)
+def _linear_diffusion(
+    tr, weights: np.ndarray, block: np.ndarray, count: int
+) -> np.ndarray:
+    """Residual diffusion after an affine drift fit, per block weighting.
+
+    With ``phi = (1, z)`` and per-block sums ``G = sum phi phi^T dt``,
+    ``H = sum phi dz^T`` and ``Q = sum dz dz^T / dt``, the weighted
+    least-squares residual sum is ``Q - H^T G^-1 H``; its expectation is
+    ``2 D (n - p)``.
+    """
+    phi = np.hstack([np.ones((len(tr), 1)), tr.start])
+    p, dim = phi.shape[1], tr.start.shape[1]
+    G = np.zeros((count, p, p))
+    H = np.zeros((count, p, dim))
+    Q = np.zeros((count, dim, dim))
+    np.add.at(G, block, (phi * tr.dt[:, None])[:, :, None] * phi[:, None, :])
+    np.add.at(H, block, phi[:, :, None] * tr.increment[:, None, :])
+    dz_w = tr.increment / np.sqrt(tr.dt)[:, None]
+    np.add.at(Q, block, dz_w[:, :, None] * dz_w[:, None, :])
+    n = np.bincount(block, minlength=count).astype(np.float64)
+
+    Gw, Hw = np.tensordot(weights, G, 1), np.tensordot(weights, H, 1)
+    resid = np.tensordot(weights, Q, 1) - np.swapaxes(Hw, -1, -2) @ np.linalg.solve(
+        Gw, Hw
+    )
+    return resid / (2.0 * (weights @ n - p))[:, None, None]
 
 
 def estimate_diffusion(
@@ -112,9 +125,8 @@ def estimate_diffusion(
         point = stratonovich_sigma(S)["diffusion"][0]
         reps = stratonovich_sigma(S, weights)["diffusion"]
     else:
-        ones = np.ones((1, count))
-        point = _linear_diffusion(tr, ones, block)[0]
-        reps = _linear_diffusion(tr, weights[: min(n_boot, 50)], block)
+        point = _linear_diffusion(tr, np.ones((1, count)), block, count)[0]
+        reps = _linear_diffusion(tr, weights, block, count)
     stderr = reps.std(axis=0, ddof=1)
     return MatrixEstimate(
         value=0.5 * (point + point.T),

@@ -25,7 +25,7 @@ def choose_estimator(dim: int, n_transitions: int) -> str:
 
 
 def entropy_production(
-    traj: Trajectories, estimator: str = "auto", **options: Any
+    traj: Trajectories, estimator: str = "auto", *, seed: int = 0, **options: Any
 ) -> Estimate:
     """Steady-state entropy production rate of trajectories.
 
@@ -37,6 +37,9 @@ def entropy_production(
         ``"auto"`` (default), ``"stratonovich"`` (debiased grid),
         ``"paper"`` (published grid estimator), ``"projection"`` (basis
         projection, any dimension) or ``"neural"`` (variational bound).
+    seed : int
+        Seed of the randomised parts (bootstrap, network training); the
+        projection estimator's error bar is analytic and uses none.
     **options
         Passed to the chosen estimator.
 
@@ -52,11 +55,11 @@ def entropy_production(
     if estimator == "auto":
         estimator = choose_estimator(traj.dim, traj.n_paths * traj.n_steps)
     if estimator in ("stratonovich", "paper"):
-        return grid_entropy_production(traj, estimator, **options)
+        return grid_entropy_production(traj, estimator, seed=seed, **options)
     if estimator == "projection":
         from pathspace.estimators._projection import projection_entropy_production
 
         return projection_entropy_production(traj, **options)
     from pathspace.estimators._neural import neural_entropy_production
 
-    return neural_entropy_production(traj, **options)
+    return neural_entropy_production(traj, seed=seed, **options)

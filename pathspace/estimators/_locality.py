@@ -78,9 +78,10 @@ class Locality:
         return asdict(self)
 
 
-def _weighted_u(x: np.ndarray, gram: np.ndarray, n: np.ndarray,
-                w: np.ndarray) -> np.ndarray:
-    """Debiased ``tr(X G^-1 X^T)`` per bootstrap replicate.
+def _weighted_u(
+    x: np.ndarray, gram: np.ndarray, n: np.ndarray, w: np.ndarray
+) -> np.ndarray:
+    """Debiased and plug-in ``tr(X G^-1 X^T)`` per bootstrap replicate.
 
     ``x`` (B, dim, K) block sums of ``u b^T``, ``gram`` (B, K, K) block sums
     of ``b b^T``, ``n`` (B,) counts, ``w`` (R, B) block multiplicities. Only
@@ -215,19 +216,30 @@ def locality(
     status, message = "ok", ""
     if count < 20:
         status = "under-sampled"
-        message = (f"only {count} resampling blocks; the error bar is rough. "
-                   "Record more or longer paths")
+        message = (
+            f"only {count} resampling blocks; the error bar is rough. "
+            "Record more or longer paths"
+        )
     elif loc[0] <= 0:
         status = "under-sampled"
-        message = ("the local drift is not resolved above the noise; record "
-                   "more data or a coarser dt")
+        message = (
+            "the local drift is not resolved above the noise; record "
+            "more data or a coarser dt"
+        )
     if status != "ok":
         warnings.warn(f"locality: {message}", UnderSampledWarning, stacklevel=2)
     dt_mean = float(np.mean(tr.dt))
     return Locality(
-        epsilon=float(eps[0]), stderr=float(np.std(eps[1:], ddof=1)),
+        epsilon=float(eps[0]),
+        stderr=float(np.std(eps[1:], ddof=1)),
         epsilon_sq=float(eps_sq[0]),
-        epsilon_sq_stderr=float(np.std(eps_sq[1:], ddof=1)), raw=raw,
-        lag=int(lag), lag_time=float(lag * dt_mean), n_samples=n,
-        n_blocks=count, basis=str(basis), status=status, message=message,
+        epsilon_sq_stderr=float(np.std(eps_sq[1:], ddof=1)),
+        raw=raw,
+        lag=int(lag),
+        lag_time=float(lag * dt_mean),
+        n_samples=n,
+        n_blocks=count,
+        basis=str(basis),
+        status=status,
+        message=message,
     )

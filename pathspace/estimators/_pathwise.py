@@ -39,8 +39,9 @@ PATHWISE_CONVENTIONS = ("stratonovich", "ito", "exact")
 _CHUNK = 1 << 16
 
 
-def _step_entropy(drift: Drift, a: np.ndarray, e: np.ndarray, dt: np.ndarray,
-                  convention: str) -> np.ndarray:
+def _step_entropy(
+    drift: Drift, a: np.ndarray, e: np.ndarray, dt: np.ndarray, convention: str
+) -> np.ndarray:
     """``ln p(e | a) / p(a | e)`` per transition, shape (n,)."""
     Dinv = np.linalg.inv(drift.diffusion)
     dz = e - a
@@ -51,13 +52,15 @@ def _step_entropy(drift: Drift, a: np.ndarray, e: np.ndarray, dt: np.ndarray,
         return np.einsum("ni,ij,nj->n", dz, Dinv, f)
     fa, fe = drift.numpy(torch.as_tensor(a)), drift.numpy(torch.as_tensor(e))
     cross = np.einsum("ni,ij,nj->n", dz, Dinv, 0.5 * (fa + fe))
-    kinetic = (np.einsum("ni,ij,nj->n", fe, Dinv, fe)
-               - np.einsum("ni,ij,nj->n", fa, Dinv, fa))
+    kinetic = np.einsum("ni,ij,nj->n", fe, Dinv, fe) - np.einsum(
+        "ni,ij,nj->n", fa, Dinv, fa
+    )
     return cross + 0.25 * dt * kinetic
 
 
-def _exact_step_entropy(drift: LinearDrift, a: np.ndarray, e: np.ndarray,
-                        dt: np.ndarray) -> np.ndarray:
+def _exact_step_entropy(
+    drift: LinearDrift, a: np.ndarray, e: np.ndarray, dt: np.ndarray
+) -> np.ndarray:
     out = np.empty(len(a))
     for h in np.unique(dt):
         sel = dt == h
@@ -65,8 +68,10 @@ def _exact_step_entropy(drift: LinearDrift, a: np.ndarray, e: np.ndarray,
         P = np.linalg.inv(cov)
         fwd = e[sel] - a[sel] @ A.T
         bwd = a[sel] - e[sel] @ A.T
-        out[sel] = 0.5 * (np.einsum("ni,ij,nj->n", bwd, P, bwd)
-                          - np.einsum("ni,ij,nj->n", fwd, P, fwd))
+        out[sel] = 0.5 * (
+            np.einsum("ni,ij,nj->n", bwd, P, bwd)
+            - np.einsum("ni,ij,nj->n", fwd, P, fwd)
+        )
     return out
 
 
@@ -132,8 +137,7 @@ def pathwise_entropy_production(
         )
     if traj.dim != drift.dim:
         raise PathspaceError(
-            f"drift: expected dimension {traj.dim} to match the data, got "
-            f"{drift.dim}"
+            f"drift: expected dimension {traj.dim} to match the data, got {drift.dim}"
         )
     tr = traj.transitions()
     if len(tr) < 10:
@@ -142,11 +146,18 @@ def pathwise_entropy_production(
             f"{len(tr)}; record longer trajectories"
         )
 
-    s = np.concatenate([
-        _step_entropy(drift, tr.start[lo:lo + _CHUNK], tr.end[lo:lo + _CHUNK],
-                      tr.dt[lo:lo + _CHUNK], convention)
-        for lo in range(0, len(tr), _CHUNK)
-    ])
+    s = np.concatenate(
+        [
+            _step_entropy(
+                drift,
+                tr.start[lo : lo + _CHUNK],
+                tr.end[lo : lo + _CHUNK],
+                tr.dt[lo : lo + _CHUNK],
+                convention,
+            )
+            for lo in range(0, len(tr), _CHUNK)
+        ]
+    )
     block, count = tr.blocks(n_blocks)
     s_k = np.bincount(block, s, count)
     t_k = np.bincount(block, tr.dt, count)
@@ -157,13 +168,26 @@ def pathwise_entropy_production(
     status, message = "ok", ""
     if count < 20:
         status = "under-sampled"
-        message = (f"only {count} resampling blocks; the error bar is rough. "
-                   "Record more or longer paths")
-        warnings.warn(f"entropy production: {message}", UnderSampledWarning,
-                      stacklevel=2)
+        message = (
+            f"only {count} resampling blocks; the error bar is rough. "
+            "Record more or longer paths"
+        )
+        warnings.warn(
+            f"entropy production: {message}", UnderSampledWarning, stacklevel=2
+        )
     return Estimate(
-        value=value, stderr=stderr, raw=value, bias=0.0, n_samples=len(tr),
-        estimator=f"pathwise-{convention}", status=status, message=message,
-        details={"model": drift.name, "convention": convention,
-                 "n_blocks": count, "total_time": float(t_k.sum())},
+        value=value,
+        stderr=stderr,
+        raw=value,
+        bias=0.0,
+        n_samples=len(tr),
+        estimator=f"pathwise-{convention}",
+        status=status,
+        message=message,
+        details={
+            "model": drift.name,
+            "convention": convention,
+            "n_blocks": count,
+            "total_time": float(t_k.sum()),
+        },
     )

@@ -39,8 +39,7 @@ from pathspace.dynamics import as_diffusion_matrix
 from pathspace.estimators._result import Estimate
 from pathspace.simulate import Trajectories, Transitions
 
-__all__ = ["BASES", "PolynomialBasis", "make_basis",
-           "projection_entropy_production"]
+__all__ = ["BASES", "PolynomialBasis", "make_basis", "projection_entropy_production"]
 
 BASES = {"linear": 1, "quadratic": 2, "cubic": 3}
 _CHUNK = 1 << 15  # rows per feature evaluation; bounds working memory
@@ -87,8 +86,9 @@ class PolynomialBasis:
         u = (z - self.mean) @ np.linalg.inv(self.chol).T
         cols = [np.ones((u.shape[0], 1)), u]
         for p in range(2, self.degree + 1):
-            idx = np.array(list(
-                itertools.combinations_with_replacement(range(self.dim), p)))
+            idx = np.array(
+                list(itertools.combinations_with_replacement(range(self.dim), p))
+            )
             cols.append(np.prod(u[:, idx], axis=2))
         return np.concatenate(cols, axis=1)
 
@@ -108,8 +108,11 @@ def make_basis(basis: Any, states: np.ndarray) -> Callable[[np.ndarray], np.ndar
     if callable(basis):
         return basis
     degree = BASES.get(basis, basis) if isinstance(basis, str) else basis
-    if isinstance(degree, bool) or not isinstance(degree, int | np.integer) or (
-            degree < 1):
+    if (
+        isinstance(degree, bool)
+        or not isinstance(degree, int | np.integer)
+        or (degree < 1)
+    ):
         raise PathspaceError(
             f"basis: expected one of {', '.join(BASES)}, a degree >= 1 or a "
             f"callable, got {basis!r}"
@@ -143,8 +146,12 @@ def _two_step_pairs(tr: Transitions) -> np.ndarray:
     return np.nonzero(same)[0]
 
 
-def _block_sums(tr: Transitions, block: np.ndarray, n_blocks: int,
-                basis: Callable[[np.ndarray], np.ndarray]) -> _BlockSums:
+def _block_sums(
+    tr: Transitions,
+    block: np.ndarray,
+    n_blocks: int,
+    basis: Callable[[np.ndarray], np.ndarray],
+) -> _BlockSums:
     """Accumulate the per-block sufficient statistics in chunks.
 
     Blocks are contiguous runs of the transition order (paths, then time),
@@ -160,8 +167,8 @@ def _block_sums(tr: Transitions, block: np.ndarray, n_blocks: int,
     gram = np.zeros((n_blocks if per_block_gram else 1, K, K))
 
     for lo in range(0, len(tr), _CHUNK):
-        a, e = tr.start[lo:lo + _CHUNK], tr.end[lo:lo + _CHUNK]
-        dz, bk = e - a, block[lo:lo + _CHUNK]
+        a, e = tr.start[lo : lo + _CHUNK], tr.end[lo : lo + _CHUNK]
+        dz, bk = e - a, block[lo : lo + _CHUNK]
         _add_by_block(xm1, bk, dz, np.hstack([basis(0.5 * (a + e)), dz]))
         b = basis(a)
         if per_block_gram:
@@ -171,13 +178,15 @@ def _block_sums(tr: Transitions, block: np.ndarray, n_blocks: int,
 
     # Two-step increments z_{i+2} - z_i at their own midpoints.
     for lo in range(0, len(pairs), _CHUNK):
-        i = pairs[lo:lo + _CHUNK]
+        i = pairs[lo : lo + _CHUNK]
         a, e = tr.start[i], tr.end[i + 1]
-        _add_by_block(xm2, block[i], e - a,
-                      np.hstack([basis(0.5 * (a + e)), e - a]))
+        _add_by_block(xm2, block[i], e - a, np.hstack([basis(0.5 * (a + e)), e - a]))
 
     return _BlockSums(
-        x1=xm1[..., :K], x2=xm2[..., :K], m1=xm1[..., K:], m2=xm2[..., K:],
+        x1=xm1[..., :K],
+        x2=xm2[..., :K],
+        m1=xm1[..., K:],
+        m2=xm2[..., K:],
         t1=np.bincount(block, tr.dt, n_blocks),
         t2=np.bincount(block[pairs], tau, n_blocks),
         q1=np.bincount(block, tr.dt**2, n_blocks),
@@ -187,8 +196,9 @@ def _block_sums(tr: Transitions, block: np.ndarray, n_blocks: int,
     )
 
 
-def _add_by_block(acc: np.ndarray, bk: np.ndarray, a: np.ndarray,
-                  b: np.ndarray) -> None:
+def _add_by_block(
+    acc: np.ndarray, bk: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> None:
     """``acc[k] += sum_{rows in block k} a^T b`` for sorted block labels.
 
     The products go through torch, whose threaded matrix product stays fast
@@ -196,8 +206,10 @@ def _add_by_block(acc: np.ndarray, bk: np.ndarray, a: np.ndarray,
     """
     labels, starts = np.unique(bk, return_index=True)
     ends = np.append(starts[1:], len(bk))
-    ta, tb = torch.from_numpy(np.ascontiguousarray(a)), torch.from_numpy(
-        np.ascontiguousarray(b))
+    ta, tb = (
+        torch.from_numpy(np.ascontiguousarray(a)),
+        torch.from_numpy(np.ascontiguousarray(b)),
+    )
     for k, s, e in zip(labels, starts, ends, strict=True):
         acc[k] += (ta[s:e].T @ tb[s:e]).numpy()
 
@@ -366,33 +378,50 @@ def projection_entropy_production(
     y = np.einsum("ia,kab,bj->kij", L.T, x, W).reshape(count, -1)
     value, raw, var2 = u_statistic(y, S.t1)
 
-    var1 = _delta_variance(tr, block, count, phi, S, x, y, D, D_k, L, W,
-                           diffusion is None)
+    var1 = _delta_variance(
+        tr, block, count, phi, S, x, y, D, D_k, L, W, diffusion is None
+    )
     stderr = float(np.sqrt(var1 + var2))
 
     status, message = "ok", ""
     if count < _MIN_BLOCKS:
         status = "under-sampled"
-        message = (f"only {count} resampling blocks; the error bar is rough. "
-                   "Record more or longer paths")
+        message = (
+            f"only {count} resampling blocks; the error bar is rough. "
+            "Record more or longer paths"
+        )
     elif N < 10 * K * dim:
         status = "under-sampled"
-        message = (f"{int(N)} transitions for {K * dim} projection "
-                   "coefficients; use a smaller basis or more data")
+        message = (
+            f"{int(N)} transitions for {K * dim} projection "
+            "coefficients; use a smaller basis or more data"
+        )
     if status != "ok":
-        warnings.warn(f"entropy production: {message}", UnderSampledWarning,
-                      stacklevel=2)
+        warnings.warn(
+            f"entropy production: {message}", UnderSampledWarning, stacklevel=2
+        )
     return Estimate(
-        value=value, stderr=stderr, raw=raw, bias=raw - value,
-        n_samples=int(N), estimator="projection", status=status,
+        value=value,
+        stderr=stderr,
+        raw=raw,
+        bias=raw - value,
+        n_samples=int(N),
+        estimator="projection",
+        status=status,
         message=message,
-        details={"diffusion": D, "diffusion_method": d_method,
-                 "basis": basis if isinstance(basis, str | int) else "callable",
-                 "n_basis": K, "rank": rank, "total_time": float(T),
-                 "noise_bias_analytic": 2.0 * dim * rank / float(T),
-                 "n_blocks": count, "dt_correction": bool(dt_correction),
-                 "stderr_first_order": float(np.sqrt(var1)),
-                 "stderr_second_order": float(np.sqrt(var2))},
+        details={
+            "diffusion": D,
+            "diffusion_method": d_method,
+            "basis": basis if isinstance(basis, str | int) else "callable",
+            "n_basis": K,
+            "rank": rank,
+            "total_time": float(T),
+            "noise_bias_analytic": 2.0 * dim * rank / float(T),
+            "n_blocks": count,
+            "dt_correction": bool(dt_correction),
+            "stderr_first_order": float(np.sqrt(var1)),
+            "stderr_second_order": float(np.sqrt(var2)),
+        },
     )
 
 
@@ -403,9 +432,7 @@ def _check_inputs(traj: Trajectories, n_blocks: int) -> Transitions:
             "wrap arrays with pathspace.simulate.Trajectories(z, dt=...)"
         )
     if int(n_blocks) != n_blocks or n_blocks < 2:
-        raise PathspaceError(
-            f"n_blocks: expected an integer >= 2, got {n_blocks!r}"
-        )
+        raise PathspaceError(f"n_blocks: expected an integer >= 2, got {n_blocks!r}")
     tr = traj.transitions()
     if len(tr) < 10:
         raise PathspaceError(
@@ -420,10 +447,20 @@ def _check_inputs(traj: Trajectories, n_blocks: int) -> Transitions:
     return tr
 
 
-def _delta_variance(tr: Transitions, block: np.ndarray, count: int,
-                    phi: Callable, S: _BlockSums, x: np.ndarray,
-                    y: np.ndarray, D: np.ndarray, D_k: np.ndarray,
-                    L: np.ndarray, W: np.ndarray, estimated_D: bool) -> float:
+def _delta_variance(
+    tr: Transitions,
+    block: np.ndarray,
+    count: int,
+    phi: Callable,
+    S: _BlockSums,
+    x: np.ndarray,
+    y: np.ndarray,
+    D: np.ndarray,
+    D_k: np.ndarray,
+    L: np.ndarray,
+    W: np.ndarray,
+    estimated_D: bool,
+) -> float:
     """Cluster-robust delta-method variance of ``tr(D^-1 X G^-1 X^T)``.
 
     Influence of block ``k`` on ``2 tr(D^-1 X C^T) - tr(C^T D^-1 C G)``
@@ -442,9 +479,10 @@ def _delta_variance(tr: Transitions, block: np.ndarray, count: int,
     else:
         g = np.zeros(count)
         for lo in range(0, len(tr), _CHUNK):
-            b = phi(tr.start[lo:lo + _CHUNK])
-            g += np.bincount(block[lo:lo + _CHUNK],
-                             np.einsum("na,ab,nb->n", b, Q, b), count)
+            b = phi(tr.start[lo : lo + _CHUNK])
+            g += np.bincount(
+                block[lo : lo + _CHUNK], np.einsum("na,ab,nb->n", b, Q, b), count
+            )
     psi -= (g - S.n * g.sum() / N) / N
 
     if estimated_D:

@@ -22,16 +22,15 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from pathspace.experiments._fig2 import (
-    A,
     DIFFUSION,
     DT,
     OMEGA_CIRCULATING,
+    A,
     _check_args,
     _write_text,
     mode_settings,

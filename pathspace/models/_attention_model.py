@@ -80,8 +80,8 @@ class AttentionWorldModel(torch.nn.Module):
         dim: int = 2,
         n_slots: int = 16,
         *,
-        slot_radius: float = 2.0,
-        qk_scale: float = 0.7,
+        slot_radius: float = 3.0,
+        qk_scale: float = 0.5,
         gamma: float = 1.0,
         beta: float = 1.0,
         diffusion: float = 0.5,
@@ -101,14 +101,18 @@ class AttentionWorldModel(torch.nn.Module):
                 f"dtype: expected one of {', '.join(_DTYPES)}, got {dtype!r}"
             )
         self.config = {
-            "dim": int(dim), "n_slots": int(n_slots),
+            "dim": int(dim),
+            "n_slots": int(n_slots),
             "slot_radius": _positive(slot_radius, "slot_radius"),
             "qk_scale": _positive(qk_scale, "qk_scale"),
-            "gamma": _positive(gamma, "gamma"), "beta": _positive(beta, "beta"),
+            "gamma": _positive(gamma, "gamma"),
+            "beta": _positive(beta, "beta"),
             "diffusion": _positive(diffusion, "diffusion"),
-            "learn_memory": bool(learn_memory), "learn_gamma": bool(learn_gamma),
+            "learn_memory": bool(learn_memory),
+            "learn_gamma": bool(learn_gamma),
             "learn_beta": bool(learn_beta),
-            "learn_diffusion": bool(learn_diffusion), "dtype": dtype,
+            "learn_diffusion": bool(learn_diffusion),
+            "dtype": dtype,
         }
         kind = _DTYPES[dtype]
         eye = torch.eye(dim, dtype=kind)
@@ -209,10 +213,19 @@ class AttentionWorldModel(torch.nn.Module):
         """
         p = self.parameters_numpy()
         return SoftmaxAttentionDrift(
-            p["M"], p["memory"], gamma=p["gamma"], beta=p["beta"],
-            score_scale=self.score_scale, diffusion=p["diffusion"], name=name,
-            params={"gamma": p["gamma"], "beta": p["beta"], "D": p["diffusion"],
-                    "n_slots": self.config["n_slots"]},
+            p["M"],
+            p["memory"],
+            gamma=p["gamma"],
+            beta=p["beta"],
+            score_scale=self.score_scale,
+            diffusion=p["diffusion"],
+            name=name,
+            params={
+                "gamma": p["gamma"],
+                "beta": p["beta"],
+                "D": p["diffusion"],
+                "n_slots": self.config["n_slots"],
+            },
         )
 
     def symmetrized(self) -> AttentionWorldModel:

@@ -126,8 +126,9 @@ class TrainingResult:
 
 
 # -- files ------------------------------------------------------------------
-def _write_safetensors(tensors: dict[str, torch.Tensor], path: Path,
-                       metadata: dict[str, str]) -> None:
+def _write_safetensors(
+    tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str]
+) -> None:
     """Write through a temporary file and a rename (never half a file)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -151,8 +152,7 @@ def _read_safetensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, st
             tensors = {k: f.get_tensor(k) for k in f.keys()}
     except Exception as exc:  # safetensors raises its own error types
         raise PathspaceError(
-            f"{path}: not a readable safetensors file ({exc}); delete it to "
-            "start again"
+            f"{path}: not a readable safetensors file ({exc}); delete it to start again"
         ) from None
     if meta.get("format") != _FORMAT:
         raise PathspaceError(
@@ -162,8 +162,9 @@ def _read_safetensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, st
     return tensors, meta
 
 
-def save_model(model: AttentionWorldModel, path: str | Path,
-               metadata: dict[str, Any] | None = None) -> Path:
+def save_model(
+    model: AttentionWorldModel, path: str | Path, metadata: dict[str, Any] | None = None
+) -> Path:
     """Save a model's parameters and configuration as safetensors.
 
     Parameters
@@ -174,8 +175,11 @@ def save_model(model: AttentionWorldModel, path: str | Path,
     metadata : dict, optional
         Extra JSON-able information stored with it.
     """
-    meta = {"format": _FORMAT, "model_config": json.dumps(model.config),
-            "extra": json.dumps(metadata or {})}
+    meta = {
+        "format": _FORMAT,
+        "model_config": json.dumps(model.config),
+        "extra": json.dumps(metadata or {}),
+    }
     tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
     _write_safetensors(tensors, Path(path), meta)
     return Path(path)
@@ -185,8 +189,9 @@ def load_model(path: str | Path) -> AttentionWorldModel:
     """Load a model written by :func:`save_model` or :func:`train`."""
     tensors, meta = _read_safetensors(Path(path))
     model = AttentionWorldModel(**json.loads(meta["model_config"]))
-    state = {k[len("model."):]: v for k, v in tensors.items()
-             if k.startswith("model.")}
+    state = {
+        k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")
+    }
     model.load_state_dict(state)
     return model
 
@@ -196,49 +201,73 @@ def _record(model: AttentionWorldModel, step: int, loss: float) -> dict[str, flo
     p = model.parameters_numpy()
     M = p["M"]
     M_A = np.linalg.norm(0.5 * (M - M.T))
-    return {"step": step, "loss": loss, "MA_norm": float(M_A),
-            "asymmetry": float(M_A / np.linalg.norm(M)), "gamma": p["gamma"],
-            "beta": p["beta"], "diffusion": p["diffusion"]}
+    return {
+        "step": step,
+        "loss": loss,
+        "MA_norm": float(M_A),
+        "asymmetry": float(M_A / np.linalg.norm(M)),
+        "gamma": p["gamma"],
+        "beta": p["beta"],
+        "diffusion": p["diffusion"],
+    }
 
 
-def _save_checkpoint(path: Path, model: AttentionWorldModel,
-                     optimizer: torch.optim.Adam, names: list[str], step: int,
-                     history: dict[str, list], config: TrainingConfig,
-                     fingerprint: str) -> None:
+def _save_checkpoint(
+    path: Path,
+    model: AttentionWorldModel,
+    optimizer: torch.optim.Adam,
+    names: list[str],
+    step: int,
+    history: dict[str, list],
+    config: TrainingConfig,
+    fingerprint: str,
+) -> None:
     tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
     params = optimizer.param_groups[0]["params"]
     for name, p in zip(names, params, strict=True):
         for key, value in optimizer.state.get(p, {}).items():
             tensors[f"optim.{name}.{key}"] = torch.as_tensor(value)
-    meta = {"format": _FORMAT, "model_config": json.dumps(model.config),
-            "step": str(step), "history": json.dumps(history),
-            "optimizer": json.dumps(config.optimizer_settings()),
-            "data": fingerprint}
+    meta = {
+        "format": _FORMAT,
+        "model_config": json.dumps(model.config),
+        "step": str(step),
+        "history": json.dumps(history),
+        "optimizer": json.dumps(config.optimizer_settings()),
+        "data": fingerprint,
+    }
     _write_safetensors(tensors, path, meta)
 
 
-def _load_checkpoint(path: Path, model: AttentionWorldModel,
-                     optimizer: torch.optim.Adam, names: list[str],
-                     config: TrainingConfig, fingerprint: str
-                     ) -> tuple[int, dict[str, list]]:
+def _load_checkpoint(
+    path: Path,
+    model: AttentionWorldModel,
+    optimizer: torch.optim.Adam,
+    names: list[str],
+    config: TrainingConfig,
+    fingerprint: str,
+) -> tuple[int, dict[str, list]]:
     tensors, meta = _read_safetensors(path)
-    checks = [("model_config", json.dumps(model.config), "model configuration"),
-              ("optimizer", json.dumps(config.optimizer_settings()),
-               "learning rate or seed"),
-              ("data", fingerprint, "training data")]
+    checks = [
+        ("model_config", json.dumps(model.config), "model configuration"),
+        ("optimizer", json.dumps(config.optimizer_settings()), "learning rate or seed"),
+        ("data", fingerprint, "training data"),
+    ]
     for key, expected, what in checks:
         if meta.get(key) != expected:
             raise PathspaceError(
                 f"{path}: the checkpoint was written with another {what}; "
                 "use a fresh checkpoint_dir or delete the checkpoint"
             )
-    state = {k[len("model."):]: v for k, v in tensors.items()
-             if k.startswith("model.")}
+    state = {
+        k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")
+    }
     model.load_state_dict(state)
     params = optimizer.param_groups[0]["params"]
     for name, p in zip(names, params, strict=True):
         prefix = f"optim.{name}."
-        entry = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+        entry = {
+            k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)
+        }
         if entry:
             optimizer.state[p] = entry
     return int(meta["step"]), json.loads(meta["history"])
@@ -304,8 +333,9 @@ def train(
     directory = Path(checkpoint_dir) if checkpoint_dir is not None else None
     fingerprint = data.fingerprint()
     if directory is not None and (directory / _CHECKPOINT).is_file():
-        step, history = _load_checkpoint(directory / _CHECKPOINT, model, optimizer,
-                                         names, config, fingerprint)
+        step, history = _load_checkpoint(
+            directory / _CHECKPOINT, model, optimizer, names, config, fingerprint
+        )
         resumed_from = step
         _log.info("resuming training at step %d from %s", step, directory)
 
@@ -313,8 +343,7 @@ def train(
         record = _record(model, step, loss)
         for key, value in record.items():
             history.setdefault(key, []).append(value)
-        _log.debug("step %d: loss %.5f, ||M_A|| %.4f", step, loss,
-                   record["MA_norm"])
+        _log.debug("step %d: loss %.5f, ||M_A|| %.4f", step, loss, record["MA_norm"])
         if progress is not None:
             progress(step, config.n_steps, record)
 
@@ -336,20 +365,43 @@ def train(
         changed = True
         snapshot(step)
         if directory is not None and step % config.checkpoint_every == 0:
-            _save_checkpoint(directory / _CHECKPOINT, model, optimizer, names,
-                             step, history, config, fingerprint)
+            _save_checkpoint(
+                directory / _CHECKPOINT,
+                model,
+                optimizer,
+                names,
+                step,
+                history,
+                config,
+                fingerprint,
+            )
 
     if step not in history.get("step", []):
         with torch.no_grad():
             log(step, model.nll(start, end, data.dt).mean().item())
         changed = True
     if directory is not None and changed:
-        _save_checkpoint(directory / _CHECKPOINT, model, optimizer, names,
-                         step, history, config, fingerprint)
+        _save_checkpoint(
+            directory / _CHECKPOINT,
+            model,
+            optimizer,
+            names,
+            step,
+            history,
+            config,
+            fingerprint,
+        )
     snapshots = {}
     if directory is not None:
-        snapshots = {s: _snapshot_path(directory, s) for s in config.snapshot_steps
-                     if _snapshot_path(directory, s).is_file()}
-    return TrainingResult(model=model, history=history, step=step,
-                          resumed_from=resumed_from, snapshots=snapshots)
-
+        snapshots = {
+            s: _snapshot_path(directory, s)
+            for s in config.snapshot_steps
+            if _snapshot_path(directory, s).is_file()
+        }
+    return TrainingResult(
+        model=model,
+        history=history,
+        step=step,
+        resumed_from=resumed_from,
+        snapshots=snapshots,
+    )
