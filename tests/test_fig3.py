@@ -41,8 +41,11 @@ def test_symmetrised_model_loses_circulating_prediction(run):
 
 def test_relaxational_prediction_is_spared(run):
     relax, circ = run[1]["relaxational"], run[1]["circulating"]
-    ratio = relax["symmetrized"][-1] / relax["trained"][-1]
-    assert 2 / 3 < ratio < 3 / 2
+    # both relaxational errors are the trained model's sampling error; the
+    # symmetrised one may only be smaller (it drops a spurious rotation)
+    assert relax["symmetrized"][-1] < 1.5 * relax["trained"][-1]
+    effect = circ["symmetrized"][-1] - circ["trained"][-1]
+    assert abs(relax["symmetrized"][-1] - relax["trained"][-1]) < 0.1 * effect
     gap = np.max(np.abs(np.subtract(relax["symmetrized"], relax["trained"])))
     assert gap < 0.05 * max(circ["symmetrized"])
 

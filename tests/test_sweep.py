@@ -126,20 +126,23 @@ def _start(out: Path, tag: str, log: Path, base_seed: int) -> subprocess.Popen:
     )
 
 
-def test_killed_sweep_resumes_without_recomputing(tmp_path, scheduler):
-    base_seed = 0
+@pytest.mark.parametrize("signum, base_seed", [(signal.SIGKILL, 0), (signal.SIGINT, 5)])
+def test_killed_sweep_resumes_without_recomputing(
+    tmp_path, scheduler, signum, base_seed
+):
     out, log = tmp_path / "out", tmp_path / "log.txt"
     folder = out / "sleepy"
 
-    # kill -9 the whole sweep (caller and workers) once 4 points are on disk
+    # kill -9 (or Ctrl-C) the whole sweep, caller and workers, once 4 points
+    # are on disk
     proc = _start(out, "first", log, base_seed)
     deadline = time.monotonic() + 90
     while len(list(folder.glob("*.json"))) < 4:
         assert proc.poll() is None, proc.stderr.read().decode()
         assert time.monotonic() < deadline, "the sweep wrote nothing"
         time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    os.killpg(proc.pid, signum)
+    assert proc.wait(timeout=60) != 0
     finished = {json.loads(p.read_text())["point"]["i"] for p in folder.glob("*.json")}
     assert 4 <= len(finished) < N_POINTS
 

@@ -49,8 +49,11 @@ def _collect(results: list[dict]) -> dict[str, Any]:
     horizon = main["rollout"]["horizon"]
 
     def errors(r: dict) -> dict[str, list[float]]:
-        return {"omega": r["omega"], "trained": r["rollout"]["trained"],
-                "symmetrized": r["rollout"]["symmetrized"]}
+        return {
+            "omega": r["omega"],
+            "trained": r["rollout"]["trained"],
+            "symmetrized": r["rollout"]["symmetrized"],
+        }
 
     resource = {
         "omega": [r["omega"] for r in results],
@@ -60,9 +63,13 @@ def _collect(results: list[dict]) -> dict[str, Any]:
         "peak_error": [max(r["rollout"]["symmetrized"]) for r in results],
         "peak_error_trained": [max(r["rollout"]["trained"]) for r in results],
     }
-    return {"horizon": horizon, "circulating": errors(main),
-            "relaxational": errors(relax), "resource": resource,
-            "example": main["rollout"]["example"]}
+    return {
+        "horizon": horizon,
+        "circulating": errors(main),
+        "relaxational": errors(relax),
+        "resource": resource,
+        "example": main["rollout"]["example"],
+    }
 
 
 def fig3_table(record: dict[str, Any]) -> str:
@@ -71,28 +78,50 @@ def fig3_table(record: dict[str, Any]) -> str:
     res = record["resource"]
     h = record["horizon"][-1]
     k = int(np.argmax(circ["symmetrized"]))
+    relax_gap = np.max(np.abs(np.subtract(relax["trained"], relax["symmetrized"])))
     rows = [
-        (f"circulating error at h = {h:g}: trained vs symmetrised",
-         "trained tracks, symmetrised fails",
-         f"{circ['trained'][-1]:.4f} vs {circ['symmetrized'][-1]:.4f} "
-         f"({circ['symmetrized'][-1] / circ['trained'][-1]:.1f}x)"),
-        (f"circulating peak error (h = {record['horizon'][k]:g})", "-",
-         f"{max(circ['trained']):.4f} vs {circ['symmetrized'][k]:.4f}"),
-        (f"relaxational error at h = {h:g}: trained vs symmetrised",
-         "indistinguishable",
-         f"{relax['trained'][-1]:.4f} vs {relax['symmetrized'][-1]:.4f}"),
-        ("relaxational largest gap over the horizon", "~ 0",
-         f"{max(abs(a - b) for a, b in zip(relax['trained'], relax['symmetrized'], strict=True)):.2e}"),  # noqa: E501
+        (
+            f"circulating error at h = {h:g}: trained vs symmetrised",
+            "trained tracks, symmetrised fails",
+            f"{circ['trained'][-1]:.4f} vs {circ['symmetrized'][-1]:.4f} "
+            f"({circ['symmetrized'][-1] / circ['trained'][-1]:.1f}x)",
+        ),
+        (
+            f"circulating peak error (h = {record['horizon'][k]:g})",
+            "-",
+            f"{max(circ['trained']):.4f} vs {circ['symmetrized'][k]:.4f}",
+        ),
+        (
+            f"relaxational error at h = {h:g}: trained vs symmetrised",
+            "indistinguishable",
+            f"{relax['trained'][-1]:.4f} vs {relax['symmetrized'][-1]:.4f}",
+        ),
+        (
+            "relaxational largest gap over the horizon",
+            "~ 0",
+            f"{relax_gap:.2e}",
+        ),
     ]
-    for omega, sigma, peak, peak_t in zip(res["omega"], res["sigma"],
-                                          res["peak_error"],
-                                          res["peak_error_trained"], strict=True):
-        rows.append((f"peak error, omega = {omega:g} (sigma = {sigma:.2f})",
-                     "grows with sigma", f"{peak:.4f} (trained {peak_t:.4f})"))
+    for omega, sigma, peak, peak_t in zip(
+        res["omega"],
+        res["sigma"],
+        res["peak_error"],
+        res["peak_error_trained"],
+        strict=True,
+    ):
+        rows.append(
+            (
+                f"peak error, omega = {omega:g} (sigma = {sigma:.2f})",
+                "grows with sigma",
+                f"{peak:.4f} (trained {peak_t:.4f})",
+            )
+        )
     header = "| quantity | paper | ours |\n|---|---|---|\n"
     body = "".join(f"| {' | '.join(r)} |\n" for r in rows)
-    notes = ("\nErrors are root-mean-square distances to the true conditional "
-             "mean exp(W_omega h) z over starts from the stationary law.\n")
+    notes = (
+        "\nErrors are root-mean-square distances to the true conditional "
+        "mean exp(W_omega h) z over starts from the stationary law.\n"
+    )
     return header + body + notes
 
 
@@ -106,12 +135,19 @@ def _figure(record: dict[str, Any]):
     (ax_a, ax_b), (ax_c, ax_d) = axes
     h = np.asarray(record["horizon"])
 
-    for ax, key, title in ((ax_a, "circulating", "circulating"),
-                           (ax_b, "relaxational", "relaxational")):
+    for ax, key, title in (
+        (ax_a, "circulating", "circulating"),
+        (ax_b, "relaxational", "relaxational"),
+    ):
         block = record[key]
         ax.plot(h, block["trained"], "-", color=OURS_COLOR, label="trained")
-        ax.plot(h, block["symmetrized"], "--", color="tab:red",
-                label=r"symmetrised ($\mathcal{Q} \to 0$)")
+        ax.plot(
+            h,
+            block["symmetrized"],
+            "--",
+            color="tab:red",
+            label=r"symmetrised ($\mathcal{Q} \to 0$)",
+        )
         ax.set_xlabel("horizon $h$")
         ax.set_ylabel(r"rollout error vs $e^{W_\omega h} z$ (RMS)")
         ax.set_title(rf"{title} data, $\omega = {block['omega']:g}$", fontsize=9)
@@ -120,10 +156,24 @@ def _figure(record: dict[str, Any]):
     ax_b.set_ylim(0, 1.05 * top)
 
     res = record["resource"]
-    ax_c.errorbar(res["sigma"], res["peak_error"], xerr=res["sigma_stderr"],
-                  fmt="o-", color="tab:red", ms=5, capsize=3, label="symmetrised")
-    ax_c.plot(res["sigma"], res["peak_error_trained"], "s-", color=OURS_COLOR,
-              ms=5, label="trained")
+    ax_c.errorbar(
+        res["sigma"],
+        res["peak_error"],
+        xerr=res["sigma_stderr"],
+        fmt="o-",
+        color="tab:red",
+        ms=5,
+        capsize=3,
+        label="symmetrised",
+    )
+    ax_c.plot(
+        res["sigma"],
+        res["peak_error_trained"],
+        "s-",
+        color=OURS_COLOR,
+        ms=5,
+        label="trained",
+    )
     ax_c.set_xlabel(r"entropy production $\dot\Sigma$ of the trained model")
     ax_c.set_ylabel("peak rollout error")
     ax_c.legend(fontsize=7)
@@ -135,14 +185,21 @@ def _figure(record: dict[str, Any]):
         ("symmetrized", "--", "tab:red", "symmetrised"),
     ):
         path = np.asarray(ex[key])
-        ax_d.plot(path[:, 0], path[:, 1], style, color=color, label=label,
-                  lw=2.2 if key == "truth" else 1.3)
+        ax_d.plot(
+            path[:, 0],
+            path[:, 1],
+            style,
+            color=color,
+            label=label,
+            lw=2.2 if key == "truth" else 1.3,
+        )
     ax_d.plot(*np.asarray(ex["truth"])[0], "ko", ms=5)
     ax_d.set_aspect("equal")
     ax_d.set_xlabel("$z_1$")
     ax_d.set_ylabel("$z_2$")
-    ax_d.set_title(rf"example rollout, $\omega = {record['circulating']['omega']:g}$",
-                   fontsize=9)
+    ax_d.set_title(
+        rf"example rollout, $\omega = {record['circulating']['omega']:g}$", fontsize=9
+    )
     ax_d.legend(fontsize=7)
 
     for ax, label in zip(axes.ravel(), "abcd", strict=True):
@@ -189,8 +246,14 @@ def reproduce_fig3(
     _, results = run_fig2_sweep(out, quick, seed, scheduler, progress)
     record = _collect(results)
     mode = mode_settings(quick)
-    record["settings"] = {"quick": bool(quick), "seed": seed, "a": A,
-                          "diffusion": DIFFUSION, "dt": DT, **asdict(mode)}
+    record["settings"] = {
+        "quick": bool(quick),
+        "seed": seed,
+        "a": A,
+        "diffusion": DIFFUSION,
+        "dt": DT,
+        **asdict(mode),
+    }
 
     from pathspace.experiments._plots import save_figure
 

@@ -186,7 +186,10 @@ def _intervention_bars(ax: Axes, inter: Mapping[str, Any]) -> None:
     ax.set_ylabel(r"entropy production $\dot\Sigma$")
     ax.set_title(rf"$W_Q = W_K$ at $\theta = {inter['theta']:g}$", fontsize=9)
     ax.legend(fontsize=7)
-    ax.margins(y=0.15)
+    tops = [
+        max(r["before"], r["paper_before"]) for r in (inter["linear"], inter["softmax"])
+    ]
+    ax.set_ylim(0.0, 1.15 * max(tops))
 
 
 def fig1_figure(

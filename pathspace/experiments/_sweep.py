@@ -39,6 +39,13 @@ _log.addHandler(logging.NullHandler())
 
 _MAX_SEED = 2**63 - 1
 _CONNECT_TIMEOUT_S = 10
+# Local workers keep freed memory in the heap: large NumPy temporaries are
+# otherwise unmapped and page-faulted in again at every allocation (system
+# time of a Fig. 1 point: 1.5 to 2.4 s without, under 0.5 s with).
+_WORKER_MALLOC = {
+    "MALLOC_MMAP_THRESHOLD_": str(2**30),
+    "MALLOC_TRIM_THRESHOLD_": str(2**30),
+}
 
 
 def derive_seed(base_seed: int, *keys: Any) -> int:
@@ -172,8 +179,16 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
+def _cores() -> int:
+    """Cores this process may run on (its affinity mask where known)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 def _client(scheduler: str | None, n_workers: int | None, n_pending: int):
     """A Dask client and the local cluster it owns (None for a remote one)."""
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
@@ -185,17 +200,20 @@ def _client(scheduler: str | None, n_workers: int | None, n_pending: int):
                 f"{_CONNECT_TIMEOUT_S} s ({_one_line(exc)}); check the address "
                 "(tcp://host:port) and that the scheduler is running"
             ) from None
-    n = n_workers if n_workers is not None else (os.cpu_count() or 1)
-    cluster = LocalCluster(
-        n_workers=max(1, min(n, n_pending)),
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        # no dashboard; its bare HTTP server on a free loopback port
-        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-        silence_logs=logging.CRITICAL,
-    )
+    n = n_workers if n_workers is not None else _cores()
+    environ = dask.config.get("distributed.nanny.pre-spawn-environ", {})
+    config = {"distributed.nanny.pre-spawn-environ": environ | _WORKER_MALLOC}
+    with dask.config.set(config):
+        cluster = LocalCluster(
+            n_workers=max(1, min(n, n_pending)),
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            # no dashboard; its bare HTTP server on a free loopback port
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+            silence_logs=logging.CRITICAL,
+        )
     return Client(cluster), cluster
 
 

@@ -69,6 +69,10 @@ class TrainingConfig:
     snapshot_steps : sequence of int
         Steps at which to keep a copy of the model (``snapshot-NNNNNN``
         files next to the checkpoint), e.g. to measure it later.
+    chunk_size : int
+        Transitions per forward-backward pass; the gradients of the chunks
+        add up to the full-batch gradient (chunks only bound the working
+        memory, which makes a step faster than one pass over 10^5 states).
     """
 
     n_steps: int = 500
@@ -77,9 +81,10 @@ class TrainingConfig:
     log_every: int = 10
     checkpoint_every: int = 100
     snapshot_steps: Sequence[int] = field(default_factory=tuple)
+    chunk_size: int = 32_768
 
     def __post_init__(self) -> None:
-        for name in ("n_steps", "log_every", "checkpoint_every"):
+        for name in ("n_steps", "log_every", "checkpoint_every", "chunk_size"):
             value = getattr(self, name)
             if int(value) != value or value < 1:
                 raise PathspaceError(f"{name}: expected an integer >= 1, got {value!r}")
@@ -273,6 +278,23 @@ def _load_checkpoint(
     return int(meta["step"]), json.loads(meta["history"])
 
 
+def _accumulate(
+    model: AttentionWorldModel,
+    start: torch.Tensor,
+    end: torch.Tensor,
+    dt: float,
+    chunk: int,
+) -> float:
+    """Back-propagate the mean NLL chunk by chunk; return its value."""
+    n = start.shape[0]
+    total = 0.0
+    for lo in range(0, n, chunk):
+        part = model.nll(start[lo : lo + chunk], end[lo : lo + chunk], dt).sum() / n
+        part.backward()
+        total += part.item()
+    return total
+
+
 def _snapshot_path(directory: Path, step: int) -> Path:
     return directory / f"snapshot-{step:06d}.safetensors"
 
@@ -356,10 +378,9 @@ def train(
     changed = False
     while step < config.n_steps:
         optimizer.zero_grad(set_to_none=True)
-        loss = model.nll(start, end, data.dt).mean()
+        loss = _accumulate(model, start, end, data.dt, config.chunk_size)
         if step % config.log_every == 0 and step not in history.get("step", []):
-            log(step, loss.item())
-        loss.backward()
+            log(step, loss)
         optimizer.step()
         step += 1
         changed = True
