@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -13,22 +11,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from pathspace.estimators import grid_fields  # noqa: E402
+from pathspace.experiments._plots import current_streamlines, save_figure  # noqa: E402
 from pathspace.simulate import Trajectories  # noqa: E402
 
-__all__ = ["plot_current", "draw_current", "save_figure"]
-
-
-def save_figure(fig: plt.Figure, path: Path, dpi: int = 130) -> None:
-    """Save a figure through a temporary file and a rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", suffix=path.suffix)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-        plt.close(fig)
+__all__ = ["plot_current", "draw_current"]
 
 
 def _principal_plane(traj: Trajectories) -> tuple[Trajectories, list[str]]:
@@ -53,23 +39,15 @@ def draw_current(
     """Streamlines of the measured current over the measured density (2-D)."""
     fields = grid_fields(traj, bins=bins, min_count=20)
     x, y = fields.grid.centers
-    rho = fields.midpoint_density
-    ax.pcolormesh(
-        fields.grid.edges[0], fields.grid.edges[1], rho.T, cmap="Greys", shading="flat"
-    )
-    J = np.nan_to_num(fields.current)
-    speed = np.hypot(J[..., 0], J[..., 1]).T
-    if speed.max() > 0:
-        ax.streamplot(
-            x,
-            y,
-            J[..., 0].T,
-            J[..., 1].T,
-            color="darkred",
-            density=1.1,
-            linewidth=0.6 + 2.0 * speed / speed.max(),
-            arrowsize=0.8,
-        )
+    field = {
+        "x": x,
+        "y": y,
+        "density": fields.midpoint_density,
+        "current": fields.current,
+        "counts": fields.counts,
+    }
+    current_streamlines(ax, field, min_count=20)
+    ax.set_aspect("auto")  # coordinates of data may carry different units
     ax.set_xlabel(labels[0])
     ax.set_ylabel(labels[1])
 
@@ -98,4 +76,6 @@ def plot_current(traj: Trajectories, path: Path, title: str = "") -> None:
             traj, labels = _principal_plane(traj)
         draw_current(ax, traj, labels=labels)
     ax.set_title(title, fontsize=9)
+    fig.tight_layout()
     save_figure(fig, path)
+    plt.close(fig)
