@@ -6,13 +6,18 @@ from their results on disk.
 """
 
 from pathspace.experiments._fig1 import THETA_INTERVENTION, fig1_point, reproduce_fig1
+from pathspace.experiments._fig2 import fig2_point, reproduce_fig2
+from pathspace.experiments._fig3 import reproduce_fig3
 from pathspace.experiments._sweep import derive_seed, point_key, run_sweep
 
 __all__ = [
     "THETA_INTERVENTION",
     "derive_seed",
     "fig1_point",
+    "fig2_point",
     "point_key",
     "reproduce_fig1",
+    "reproduce_fig2",
+    "reproduce_fig3",
     "run_sweep",
 ]
