@@ -29,15 +29,14 @@ Two estimators:
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 
-from pathspace._errors import PathspaceError, UnderSampledWarning
+from pathspace._errors import PathspaceError
 from pathspace.estimators._binned import BinnedSums, binned_sums
 from pathspace.estimators._grid import Grid, make_grid
-from pathspace.estimators._result import Estimate
+from pathspace.estimators._result import Estimate, block_status, warn_if_not_ok
 from pathspace.simulate import Trajectories
 
 __all__ = ["grid_entropy_production", "GRID_ESTIMATORS"]
@@ -250,23 +249,14 @@ def grid_entropy_production(
         reps = stratonovich_sigma(S, weights)
     stderr = float(np.nanstd(reps["value"], ddof=1)) if count > 1 else np.nan
 
-    status, message = "ok", ""
-    if count < 20:
-        status = "under-sampled"
-        message = (
-            f"only {count} resampling blocks; the error bar is rough. "
-            "Record more or longer paths"
-        )
-    elif int(point["n_bins"]) < 10:
+    status, message = block_status(count)
+    if status == "ok" and int(point["n_bins"]) < 10:
         status = "under-sampled"
         message = (
             f"only {int(point['n_bins'])} bins hold enough transitions; "
             "record more data or use fewer bins"
         )
-    if status != "ok":
-        warnings.warn(
-            f"entropy production: {message}", UnderSampledWarning, stacklevel=2
-        )
+    warn_if_not_ok(status, message, "entropy production")
     D = point["diffusion"]
     return Estimate(
         value=float(point["value"]),

@@ -18,15 +18,15 @@ fewer coordinates than the process has, makes the past informative and
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from pathspace._errors import PathspaceError, UnderSampledWarning
+from pathspace._errors import PathspaceError
 from pathspace.estimators._entropy import _bootstrap_weights
 from pathspace.estimators._projection import make_basis
+from pathspace.estimators._result import block_status, warn_if_not_ok
 from pathspace.simulate import Trajectories
 
 __all__ = ["Locality", "locality"]
@@ -213,21 +213,14 @@ def locality(
     eps = np.sqrt(np.maximum(eps_sq, 0.0))
     raw = float(np.sqrt(max(his_raw[0] - loc_raw[0], 0.0) / loc_raw[0]))
 
-    status, message = "ok", ""
-    if count < 20:
-        status = "under-sampled"
-        message = (
-            f"only {count} resampling blocks; the error bar is rough. "
-            "Record more or longer paths"
-        )
-    elif loc[0] <= 0:
+    status, message = block_status(count)
+    if status == "ok" and loc[0] <= 0:
         status = "under-sampled"
         message = (
             "the local drift is not resolved above the noise; record "
             "more data or a coarser dt"
         )
-    if status != "ok":
-        warnings.warn(f"locality: {message}", UnderSampledWarning, stacklevel=2)
+    warn_if_not_ok(status, message, "locality")
     dt_mean = float(np.mean(tr.dt))
     return Locality(
         epsilon=float(eps[0]),

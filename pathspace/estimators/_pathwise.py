@@ -23,14 +23,12 @@ The rate is ``sum s / sum dt``. These are the one-step differences of
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import torch
 
-from pathspace._errors import PathspaceError, UnderSampledWarning
+from pathspace._errors import PathspaceError
 from pathspace.dynamics import Drift, LinearDrift
-from pathspace.estimators._result import Estimate
+from pathspace.estimators._result import Estimate, block_status, warn_if_not_ok
 from pathspace.simulate import Trajectories
 
 __all__ = ["PATHWISE_CONVENTIONS", "pathwise_entropy_production"]
@@ -165,16 +163,8 @@ def pathwise_entropy_production(
     resid = (s_k - value * t_k) / t_k.sum()
     stderr = float(np.sqrt(count / max(count - 1, 1) * np.sum(resid**2)))
 
-    status, message = "ok", ""
-    if count < 20:
-        status = "under-sampled"
-        message = (
-            f"only {count} resampling blocks; the error bar is rough. "
-            "Record more or longer paths"
-        )
-        warnings.warn(
-            f"entropy production: {message}", UnderSampledWarning, stacklevel=2
-        )
+    status, message = block_status(count)
+    warn_if_not_ok(status, message, "entropy production")
     return Estimate(
         value=value,
         stderr=stderr,

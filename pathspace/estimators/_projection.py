@@ -26,7 +26,6 @@ and the error bar below are this module's.
 from __future__ import annotations
 
 import itertools
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,16 +33,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from pathspace._errors import PathspaceError, UnderSampledWarning
+from pathspace._errors import PathspaceError
 from pathspace.dynamics import as_diffusion_matrix
-from pathspace.estimators._result import Estimate
+from pathspace.estimators._result import Estimate, block_status, warn_if_not_ok
 from pathspace.simulate import Trajectories, Transitions
 
 __all__ = ["BASES", "PolynomialBasis", "make_basis", "projection_entropy_production"]
 
 BASES = {"linear": 1, "quadratic": 2, "cubic": 3}
 _CHUNK = 1 << 15  # rows per feature evaluation; bounds working memory
-_MIN_BLOCKS = 20
 _GRAM_ENTRIES = 1 << 22  # per-block Gram matrices kept below this size
 
 
@@ -383,23 +381,14 @@ def projection_entropy_production(
     )
     stderr = float(np.sqrt(var1 + var2))
 
-    status, message = "ok", ""
-    if count < _MIN_BLOCKS:
-        status = "under-sampled"
-        message = (
-            f"only {count} resampling blocks; the error bar is rough. "
-            "Record more or longer paths"
-        )
-    elif N < 10 * K * dim:
+    status, message = block_status(count)
+    if status == "ok" and N < 10 * K * dim:
         status = "under-sampled"
         message = (
             f"{int(N)} transitions for {K * dim} projection "
             "coefficients; use a smaller basis or more data"
         )
-    if status != "ok":
-        warnings.warn(
-            f"entropy production: {message}", UnderSampledWarning, stacklevel=2
-        )
+    warn_if_not_ok(status, message, "entropy production")
     return Estimate(
         value=value,
         stderr=stderr,

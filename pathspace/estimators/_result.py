@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Estimate"]
+from pathspace._errors import UnderSampledWarning
+
+__all__ = ["Estimate", "MIN_BLOCKS", "block_status", "warn_if_not_ok"]
 
 
 @dataclass
@@ -65,3 +68,22 @@ class Estimate:
     def __str__(self) -> str:
         flag = "" if self.ok else f" [{self.status}]"
         return f"{self.value:.4g} +- {self.stderr:.2g} ({self.estimator}){flag}"
+
+
+MIN_BLOCKS = 20
+
+
+def block_status(n_blocks: int) -> tuple[str, str]:
+    """Status of an estimate whose error bar rests on ``n_blocks`` blocks."""
+    if n_blocks < MIN_BLOCKS:
+        return "under-sampled", (
+            f"only {n_blocks} resampling blocks; the error bar is rough. "
+            "Record more or longer paths"
+        )
+    return "ok", ""
+
+
+def warn_if_not_ok(status: str, message: str, what: str) -> None:
+    """Warn the caller of the estimator (two frames up) when not ``ok``."""
+    if status != "ok":
+        warnings.warn(f"{what}: {message}", UnderSampledWarning, stacklevel=3)
