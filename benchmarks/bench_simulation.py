@@ -5,7 +5,8 @@ For ``ou`` (2-D) and ``paper-softmax`` with 1000 paths x 2000 Euler steps:
 - pathspace ``simulate`` (torch, batched, float64);
 - a plain NumPy loop doing the same Euler update;
 - torchsde ``sdeint`` (method ``euler``) on the same drift and noise;
-- the floor: drawing the Gaussian increments alone (torch.randn).
+- the floor: drawing the Gaussian increments alone (NumPy's PCG64, the
+  generator pathspace uses).
 
 Writes ``results/simulation.md`` with transitions per second and ratios.
 Run: ``python benchmarks/bench_simulation.py``.
@@ -91,8 +92,8 @@ def main() -> None:
                 lambda d=drift: torchsde_run(d, d.dim), repeat=1
             ),
             "Gaussian increments only": best_time(
-                lambda d=drift: torch.randn(
-                    N_STEPS, N_PATHS, d.dim, dtype=torch.float64
+                lambda d=drift: np.random.default_rng(0).standard_normal(
+                    (N_STEPS, N_PATHS, d.dim)
                 )
             ),
         }

@@ -86,15 +86,17 @@ class SoftmaxAttentionDrift(Drift):
         self.score_scale = float(score_scale)
         self._M = torch.as_tensor(M)
         self._m = torch.as_tensor(memory)
+        # logits s z^T M m_j = z @ (s (M m_j) as columns); readout beta a @ m
+        self._logit_map = torch.as_tensor(self.score_scale * (memory @ M.T).T)
+        self._readout = torch.as_tensor(self.beta * memory)
 
     def attention(self, z: torch.Tensor) -> torch.Tensor:
         """Weights ``a_j(z)``, shape ``(..., n_slots)``."""
-        keys = self._m.to(z.dtype) @ self._M.to(z.dtype).T  # rows M m_j
-        return torch.softmax(self.score_scale * z @ keys.T, dim=-1)
+        return torch.softmax(z @ self._logit_map.to(z.dtype), dim=-1)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         a = self.attention(z)
-        return -self.gamma * z + self.beta * a @ self._m.to(z.dtype)
+        return a @ self._readout.to(z.dtype) - self.gamma * z
 
     def key_covariance(self, z: Any) -> torch.Tensor:
         """``C(z) = Cov_a(m, m)``, shape ``(..., dim, dim)``."""

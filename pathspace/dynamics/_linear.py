@@ -125,9 +125,11 @@ class LinearDrift(Drift):
         )
         self.F = F
         self._F_torch = torch.as_tensor(F)
+        self._Ft = self._F_torch.T.contiguous()
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return z @ self._F_torch.to(z.dtype).T
+        Ft = self._Ft if z.dtype == torch.float64 else self._Ft.to(z.dtype)
+        return z @ Ft
 
     def jacobian(self, z: Any) -> torch.Tensor:
         z = self._as_tensor(z)

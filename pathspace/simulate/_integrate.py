@@ -14,8 +14,9 @@ Schemes
     carry no discretisation bias at any ``dt``.
 
 Paths are integrated in chunks of paths so that working memory stays
-bounded; within a chunk noise is drawn for blocks of steps at a time.
-Seeds are explicit: the same arguments and seed give the same array.
+bounded; within a chunk noise is drawn for blocks of steps at a time from
+NumPy's PCG64 generator. Seeds are explicit: the same arguments and seed
+give the same array.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def _check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
 
 
 def _initial_states(
-    drift: Drift, n_paths: int, z0: Any, gen: torch.Generator
+    drift: Drift, n_paths: int, z0: Any, rng: np.random.Generator
 ) -> torch.Tensor:
     if z0 is not None:
         start = torch.as_tensor(np.asarray(z0, dtype=np.float64))
@@ -57,9 +58,8 @@ def _initial_states(
     cov = drift.exact_stationary_covariance()
     if cov is None:
         return torch.zeros(n_paths, drift.dim, dtype=torch.float64)
-    chol = torch.as_tensor(np.linalg.cholesky(cov))
-    xi = torch.randn(n_paths, drift.dim, generator=gen, dtype=torch.float64)
-    return xi @ chol.T
+    xi = rng.standard_normal((n_paths, drift.dim))
+    return torch.as_tensor(xi @ np.linalg.cholesky(cov).T)
 
 
 def simulate(
@@ -132,14 +132,16 @@ def simulate(
             "'euler' or 'heun' with a small dt"
         )
 
-    gen = torch.Generator().manual_seed(int(seed))
-    out = np.empty((n_paths, n_steps, drift.dim))
+    rng = np.random.default_rng(int(seed))
+    start = _initial_states(drift, n_paths, z0, rng)
+    out = np.empty((n_steps, n_paths, drift.dim))  # time-major while writing
     for lo in range(0, n_paths, chunk_paths):
         hi = min(lo + chunk_paths, n_paths)
-        start = _initial_states(drift, n_paths, z0, gen)[lo:hi]
-        out[lo:hi] = _integrate_chunk(
-            drift, start, n_steps, dt, scheme, burn_in, record_every, gen
+        record = torch.from_numpy(out[:, lo:hi])
+        _integrate_chunk(
+            drift, start[lo:hi], record, dt, scheme, burn_in, record_every, rng
         )
+    out = np.ascontiguousarray(out.transpose(1, 0, 2))
     meta = {
         "system": drift.name,
         "params": drift.params,
@@ -151,54 +153,61 @@ def simulate(
 
 
 def _stepper(drift: Drift, dt: float, scheme: str):
-    """Return ``step(z, xi)`` advancing by ``dt`` given standard normals."""
-    D = drift.diffusion
+    """Return the noise factor ``L`` and ``step(z, noise)`` advancing by ``dt``.
+
+    ``noise`` is ``xi @ L^T`` for standard normals ``xi``, drawn for a block of
+    steps at once.
+    """
+    f = drift.forward  # inputs are validated once, not at every step
     if scheme == "exact":
         A, cov = drift.transition(dt)
-        At = torch.as_tensor(A.T)
-        Lt = torch.as_tensor(np.linalg.cholesky(cov).T)
-        return lambda z, xi: z @ At + xi @ Lt
-    Lt = torch.as_tensor(np.linalg.cholesky(2.0 * D * dt).T)
+        At = torch.as_tensor(A.T).contiguous()
+        return np.linalg.cholesky(cov), lambda z, noise: torch.addmm(noise, z, At)
+    L = np.linalg.cholesky(2.0 * drift.diffusion * dt)
     if scheme == "euler":
-        return lambda z, xi: z + drift(z) * dt + xi @ Lt
+        return L, lambda z, noise: torch.add(z, f(z), alpha=dt).add_(noise)
 
-    def heun(z: torch.Tensor, xi: torch.Tensor) -> torch.Tensor:
-        noise = xi @ Lt
-        f0 = drift(z)
-        guess = z + f0 * dt + noise
-        return z + 0.5 * (f0 + drift(guess)) * dt + noise
+    def heun(z: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        f0 = f(z)
+        guess = torch.add(z, f0, alpha=dt).add_(noise)
+        return torch.add(z, f0.add_(f(guess)), alpha=0.5 * dt).add_(noise)
 
-    return heun
+    return L, heun
 
 
 def _integrate_chunk(
     drift: Drift,
     z: torch.Tensor,
-    n_steps: int,
+    record: torch.Tensor,
     dt: float,
     scheme: str,
     burn_in: int,
     record_every: int,
-    gen: torch.Generator,
-) -> np.ndarray:
-    step = _stepper(drift, dt, scheme)
-    n, dim = z.shape
+    rng: np.random.Generator,
+) -> None:
+    """Integrate one chunk of paths, writing states into ``record``.
+
+    ``record`` has shape ``(n_steps, n, dim)`` (time-major).
+    """
+    L, step = _stepper(drift, dt, scheme)
+    Lt = torch.as_tensor(L.T).contiguous()
+    n_steps, n, dim = record.shape
     total = burn_in + (n_steps - 1) * record_every
-    record = np.empty((n, n_steps, dim))
-    block = max(1, min(total, 2**22 // max(n * dim, 1)))
+    # noise for a block of steps at a time; small blocks stay in cache
+    block = max(1, min(total, 2**16 // max(n * dim, 1)))
     k, saved = 0, 0
     if burn_in == 0:
-        record[:, 0] = z.numpy()
+        record[0] = z
         saved = 1
     with torch.no_grad():
         while k < total:
             m = min(block, total - k)
-            noise = torch.randn(m, n, dim, generator=gen, dtype=torch.float64)
+            noise = torch.from_numpy(rng.standard_normal((m, n, dim))) @ Lt
             for i in range(m):
                 z = step(z, noise[i])
                 k += 1
                 if k >= burn_in and (k - burn_in) % record_every == 0:
-                    record[:, saved] = z.numpy()
+                    record[saved] = z
                     saved += 1
             if not torch.isfinite(z).all():
                 bad = int(k)
@@ -208,4 +217,3 @@ def _integrate_chunk(
                     f"{drift.params}"
                 )
     assert saved == n_steps
-    return record
