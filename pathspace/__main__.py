@@ -1,5 +1,5 @@
 """``python -m pathspace`` runs the command line."""
 
-from pathspace.cli import app
+from pathspace.cli import main
 
-app()
+main()

@@ -113,7 +113,7 @@ def test_dt_disagreement_is_refused(tmp_path):
         ("a,b\n1,2\n", "z0, z1"),
         ("t,z0\n0,1\n1,x\n", "numbers"),
         ("t,z0,w\n0,1,2\n1,2,3\n", "unexpected columns"),
-        ("t,z0\n0,1\n", "at least 2 transitions"),
+        ("t,z0\n0,1\n", "at least 2 samples"),
         ("z0\n1\n2\n3\n", "'t' column or --dt"),
     ],
 )

@@ -41,7 +41,7 @@ def test_stalled_training_reports_not_converged(rotating):
 def test_rotating_ou_value(rotating, seed):
     drift, exact = rotating
     traj = simulate(drift, 100, 1000, 0.01, seed=seed, scheme="exact")
-    est = entropy_production(traj, "neural", steps=300, lr=1e-2, seed=seed)
+    est = entropy_production(traj, "neural", steps=600, lr=1e-2, seed=seed)
     assert est.ok, est.message
     # training shortfall and the O(dt) pair-entropy bias: 5 % stated bias
     assert abs(est.value - exact) <= 3 * est.stderr + 0.05 * exact

@@ -26,4 +26,29 @@ def _register() -> None:
 
 _register()
 
-__all__ = ["app"]
+
+def main() -> None:
+    """Entry point: run the app; usage errors become one line and exit 2."""
+    import sys
+
+    from pathspace.cli._common import err_console
+
+    def fail(message: str, code: int) -> None:
+        err_console.print(
+            f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True
+        )
+        sys.exit(code)
+
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        fail("aborted", 1)
+    except typer.TyperException as exc:  # usage errors: bad option, value
+        message = exc.format_message() if hasattr(exc, "format_message") else exc
+        ctx = getattr(exc, "ctx", None)
+        where = f"pathspace {ctx.info_name}" if ctx and ctx.parent else "pathspace"
+        fail(f"{message} (see `{where} --help`)", getattr(exc, "exit_code", 2))
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+__all__ = ["app", "main"]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +13,8 @@ import numpy as np
 import typer
 from rich.console import Console
 
-from pathspace._errors import PathspaceError
+from pathspace._errors import PathspaceError, PathspaceWarning
+from pathspace.io._atomic import write_atomic
 
 console = Console()
 err_console = Console(stderr=True)
@@ -35,13 +34,30 @@ def handle_errors(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("default")
-                return fn(*args, **kwargs)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", PathspaceWarning)
+                result = fn(*args, **kwargs)
+            shown = dict.fromkeys(
+                str(w.message)
+                for w in caught
+                if issubclass(w.category, PathspaceWarning)
+            )
+            for message in shown:
+                err_console.print(
+                    f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True
+                )
+            return result
         except PathspaceError as exc:
             fail(str(exc))
         except NotImplementedError as exc:
             fail(f"not supported: {exc}")
+        except (np.linalg.LinAlgError, FloatingPointError, OverflowError) as exc:
+            fail(
+                f"numerical failure ({type(exc).__name__}: {exc}); the "
+                "parameters are probably too large or the system unstable"
+            )
+        except MemoryError:
+            fail("out of memory; ask for fewer paths, steps or bins")
         except KeyboardInterrupt:
             fail("interrupted")
 
@@ -63,20 +79,6 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, float) and not np.isfinite(obj):
         return None
     return obj
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_json(path: Path, record: dict) -> None:

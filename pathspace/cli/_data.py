@@ -12,7 +12,8 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from pathspace._errors import PathspaceError
+from pathspace._errors import PathspaceError, PathspaceWarning
+from pathspace._validation import check_seed
 from pathspace.cli._common import (
     check_output_path,
     console,
@@ -66,6 +67,10 @@ def simulate(
     from pathspace.simulate import simulate as run
 
     check_output_path(out, (".npz",), "--out")
+    if n_steps < 2:
+        raise PathspaceError(
+            f"--n-steps: expected at least 2 recorded states, got {n_steps}"
+        )
     drift = make_system(system, **parse_params(param))
     traj = run(
         drift,
@@ -188,11 +193,12 @@ def measure(
     from pathspace.io import load_trajectories
 
     check_output_path(json_out, (".json",), "--json")
-    check_output_path(plot, (".png",), "--plot")
+    check_output_path(plot, (".png", ".pdf", ".svg"), "--plot")
     if estimator not in ESTIMATORS:
         raise PathspaceError(
             f"--estimator: expected one of {', '.join(ESTIMATORS)}, got {estimator!r}"
         )
+    check_seed(seed)
     start = time.perf_counter()
     traj = load_trajectories(file, dt=dt)
     with warnings.catch_warnings(record=True) as caught:
@@ -206,7 +212,10 @@ def measure(
             from pathspace.estimators import locality as measure_locality
 
             loc = measure_locality(traj, seed=seed)
-    messages = [str(w.message) for w in caught]
+    # our own warnings carry advice; NumPy's (0/0 in empty bins) do not
+    messages = [
+        str(w.message) for w in caught if issubclass(w.category, PathspaceWarning)
+    ]
     cond = np.linalg.cond(D.value)
     if cond > 100:
         messages.append(
@@ -216,7 +225,7 @@ def measure(
             "the entropy production with all coordinates even is dominated "
             "by them"
         )
-    if scaling.max() > 1.3:
+    if scaling.max() > 1.3 and ep.status in ("ok", "coarse-sampling"):
         ep.status = "assumption-violated"
         ep.message = (
             f"apparent diffusion grows {scaling.max():.2g}-fold when the lag "
@@ -225,7 +234,7 @@ def measure(
             "velocity); the entropy production treating every coordinate as "
             "even and diffusive is not well defined and grows as dt shrinks"
         )
-    if ep.status != "ok" and ep.message:
+    if ep.status != "ok" and not any(m.endswith(ep.message) for m in messages):
         messages.append(ep.message)
     trans = traj.transitions()
     record = {
@@ -248,11 +257,12 @@ def measure(
     if plot is not None:
         from pathspace.experiments._measure_plot import plot_current
 
+        flag = "" if ep.status == "ok" else f" [{ep.status}]"
         plot_current(
             traj,
             plot,
             title=f"{Path(file).name}: entropy production "
-            f"{ep.value:.3g} +- {ep.stderr:.2g}",
+            f"{ep.value:.3g} +- {ep.stderr:.2g}{flag}",
         )
     record["seconds"] = time.perf_counter() - start
     if json_out is not None:

@@ -55,6 +55,12 @@ def _record(result: PathResult) -> dict:
     }
 
 
+def _wrote(*paths: Path | None) -> None:
+    for path in paths:
+        if path is not None:
+            console.print(f"wrote {path}")
+
+
 def _table(title: str, rows: list[tuple[str, str]]) -> None:
     table = Table(title=title)
     table.add_column("quantity")
@@ -96,7 +102,7 @@ def _summary(result: PathResult) -> list[tuple[str, str]]:
         ("gradient norm", f"{result.grad_norm:.2e}"),
         ("iterations", str(result.n_iterations)),
         ("final state", ", ".join(f"{v:.4g}" for v in result.path[-1])),
-    ]
+    ] + ([("note", result.message)] if result.message else [])
 
 
 def register(app: typer.Typer) -> None:
@@ -130,6 +136,7 @@ def register(app: typer.Typer) -> None:
             f"predict {system} ({convention})",
             _summary(result) + [("max |path - rollout|", f"{departure:.4g}")],
         )
+        _wrote(json_out, plot)
 
     @app.command()
     @handle_errors
@@ -165,3 +172,4 @@ def register(app: typer.Typer) -> None:
             f"plan {system} ({convention})",
             _summary(result) + [("-ln p(zT, T | z0)", f"{result.neg_log_density:.6g}")],
         )
+        _wrote(json_out, plot)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from pathspace._errors import PathspaceError
+from pathspace._validation import check_seed
 from pathspace.estimators._binned import binned_sums
 from pathspace.estimators._entropy import _bootstrap_weights, stratonovich_sigma
 from pathspace.estimators._grid import MAX_GRID_DIM, make_grid
@@ -116,7 +117,7 @@ def estimate_diffusion(
         method = "binned" if traj.dim <= MAX_GRID_DIM else "linear"
     tr = traj.transitions()
     block, count = tr.blocks(n_blocks)
-    weights = _bootstrap_weights(count, n_boot, np.random.default_rng(seed))
+    weights = _bootstrap_weights(count, n_boot, np.random.default_rng(check_seed(seed)))
     if method == "binned":
         grid = make_grid(tr.midpoint, bins)
         S = binned_sums(

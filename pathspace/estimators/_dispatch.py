@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pathspace._errors import PathspaceError
+from pathspace._validation import check_seed
 from pathspace.estimators._entropy import grid_entropy_production
 from pathspace.estimators._result import Estimate
 from pathspace.simulate import Trajectories
@@ -48,6 +49,13 @@ def entropy_production(
     Estimate
         Value in nats per unit time with its standard error.
     """
+    if not isinstance(traj, Trajectories):
+        raise PathspaceError(
+            f"traj: expected pathspace.Trajectories, got {type(traj).__name__}; "
+            "wrap an array as Trajectories(z, dt=...) with z of shape "
+            "(n_paths, n_steps, dim)"
+        )
+    check_seed(seed)
     if estimator not in ESTIMATORS:
         raise PathspaceError(
             f"estimator: expected one of {', '.join(ESTIMATORS)}, got {estimator!r}"

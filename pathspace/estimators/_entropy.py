@@ -37,7 +37,7 @@ from pathspace._errors import PathspaceError
 from pathspace.estimators._binned import BinnedSums, binned_sums
 from pathspace.estimators._grid import Grid, make_grid
 from pathspace.estimators._result import Estimate, block_status, warn_if_not_ok
-from pathspace.simulate import Trajectories
+from pathspace.simulate import Trajectories, Transitions
 
 __all__ = ["grid_entropy_production", "GRID_ESTIMATORS"]
 
@@ -173,6 +173,7 @@ def grid_entropy_production(
     n_boot: int = 200,
     n_blocks: int = 100,
     seed: int = 0,
+    dt_correction: bool = True,
 ) -> Estimate:
     """Steady-state entropy production rate from trajectories, with error bar.
 
@@ -200,6 +201,11 @@ def grid_entropy_production(
         when there are fewer than 20 paths).
     seed : int
         Seed of the bootstrap.
+    dt_correction : bool
+        For ``"stratonovich"``: remove the bias of order ``dt`` by
+        Richardson extrapolation from one- and two-step transitions (see
+        :func:`_dt_extrapolation`). Off, the estimate is that of the sampled
+        discrete-time process.
 
     Returns
     -------
@@ -245,8 +251,14 @@ def grid_entropy_production(
         point = paper_sigma(S.total(), grid, min_count)
         reps = paper_sigma(S.reweight(weights), grid, min_count)
     else:
-        point = {k: v[0] for k, v in stratonovich_sigma(S).items()}
-        reps = stratonovich_sigma(S, weights)
+        both = np.vstack([np.ones((1, count)), weights])
+        sig = stratonovich_sigma(S, both)
+        if dt_correction and traj.n_steps >= 3:
+            sig["correction"] = _dt_extrapolation(traj, tr, block, grid, both)
+            sig["value"] = sig["value"] + sig["correction"]
+            sig["bias"] = sig["raw"] - sig["value"]
+        point = {k: v[0] for k, v in sig.items()}
+        reps = {k: v[1:] for k, v in sig.items()}
     stderr = float(np.nanstd(reps["value"], ddof=1)) if count > 1 else np.nan
 
     status, message = block_status(count)
@@ -255,6 +267,15 @@ def grid_entropy_production(
         message = (
             f"only {int(point['n_bins'])} bins hold enough transitions; "
             "record more data or use fewer bins"
+        )
+    correction = abs(float(point.get("correction", 0.0)))
+    if status == "ok" and correction > 0.1 * abs(point["value"]) + 3 * stderr:
+        status = "coarse-sampling"
+        message = (
+            f"the estimate moves by {correction:.3g} between the sampling "
+            "interval and twice it: the sampling is coarse against the "
+            "dynamics; the first-order correction is applied but higher "
+            "orders remain. Sample more finely"
         )
     warn_if_not_ok(status, message, "entropy production")
     D = point["diffusion"]
@@ -273,5 +294,52 @@ def grid_entropy_production(
             "n_bins_used": int(point["n_bins"]),
             "n_blocks": count,
             "n_boot": n_boot,
+            "dt_correction": float(point.get("correction", 0.0)),
         },
     )
+
+
+def _coarsen(grid: Grid) -> Grid:
+    """The grid with every two neighbouring bins of each axis merged."""
+    edges = []
+    for e in grid.edges:
+        merged = e[::2]
+        edges.append(merged if merged[-1] == e[-1] else np.append(merged, e[-1]))
+    return Grid(tuple(edges))
+
+
+def _dt_extrapolation(
+    traj: Trajectories,
+    tr: Transitions,
+    block: np.ndarray,
+    grid: Grid,
+    weights: np.ndarray,
+) -> np.ndarray:
+    """First-order Richardson term ``sigma(dt) - sigma(2 dt)``.
+
+    The midpoint estimator carries a bias of order ``dt`` (for an
+    Ornstein-Uhlenbeck process, about minus the relaxation rate times
+    ``dt``, relative). Estimating it from one- and overlapping two-step
+    transitions and adding it removes that order. The term is computed on a
+    grid twice as coarse, where its noise is small; the bin-averaging bias
+    of the coarse grid largely cancels in the difference. Two-step
+    transitions belong to the block of the one-step transition they start
+    with, so the bootstrap resamples both together.
+    """
+    coarse = _coarsen(grid)
+    count = weights.shape[1]
+    lookup = np.full(traj.z.shape[:2], -1, dtype=np.int64)
+    lookup[tr.path, tr.step] = block
+    values = []
+    for lag_tr in (tr, traj.transitions(2)):
+        lag_block = lookup[lag_tr.path, lag_tr.step]
+        S = binned_sums(
+            coarse.index(lag_tr.midpoint),
+            lag_block,
+            coarse.size,
+            count,
+            lag_tr.dt,
+            lag_tr.increment,
+        )
+        values.append(stratonovich_sigma(S, weights)["value"])
+    return values[0] - values[1]

@@ -100,7 +100,8 @@ def make_grid(points: np.ndarray, bins: Any = None, bounds: Any = None) -> Grid:
     if dim > MAX_GRID_DIM:
         raise PathspaceError(
             f"grid estimators: expected at most {MAX_GRID_DIM} dimensions, got "
-            f"{dim}; use estimator='projection' for high-dimensional data"
+            f"{dim}; use the projection estimator for high-dimensional data "
+            "(estimator='projection', or --estimator projection)"
         )
     if bins is None:
         bins = default_bins(points.shape[0], dim)

@@ -18,6 +18,8 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from pathspace.io._atomic import default_mode
+
 __all__ = [
     "current_streamlines",
     "fig1_figure",
@@ -40,6 +42,7 @@ def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 150) -> None:
     try:
         fig.savefig(tmp, dpi=dpi, format="png")
         os.replace(tmp, path)
+        default_mode(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -23,7 +23,6 @@ import json
 import logging
 import math
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from pathspace._errors import PathspaceError
+from pathspace.io._atomic import write_atomic
 
 __all__ = ["derive_seed", "point_key", "run_sweep"]
 
@@ -117,16 +117,7 @@ def _run_point(task: Callable[[dict], dict], point: dict) -> Any:
 
 def _write_atomic(path: Path, record: dict) -> None:
     text = json.dumps(record, indent=1, sort_keys=True, allow_nan=False) + "\n"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text.encode())
 
 
 def _load(path: Path, point: dict) -> dict | None:

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from pathspace._errors import PathspaceError
+from pathspace.io._atomic import default_mode
 from pathspace.simulate import Trajectories
 
 __all__ = ["load_trajectories", "save_trajectories", "validate_trajectories"]
@@ -77,6 +78,12 @@ def _check_z(path: Path, z: Any) -> np.ndarray:
     n_paths, n_steps, dim = z.shape
     if 0 in z.shape:
         raise _fail(path, f"expected non-empty z, found shape {z.shape}")
+    if n_steps < 2:
+        raise _fail(
+            path,
+            f"expected at least 2 samples per path, found "
+            f"{n_steps} (z has shape {z.shape})",
+        )
     if n_steps < dim:
         raise _fail(
             path,
@@ -127,6 +134,11 @@ def validate_trajectories(traj: Trajectories, source: str = "data") -> None:
     Checks that at least two finite consecutive samples exist and that the
     data move along every axis.
     """
+    if not np.isfinite(traj.z).any():
+        raise PathspaceError(
+            f"{source}: found no finite value in z (all NaN or inf); check how "
+            "the file was written"
+        )
     tr = traj.transitions()
     if len(tr) < 2:
         raise PathspaceError(
@@ -344,5 +356,6 @@ def save_trajectories(path: str | Path, traj: Trajectories) -> None:
     try:
         np.savez(tmp, **arrays)
         tmp.replace(path)
+        default_mode(path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from pathspace._errors import PathspaceError
+from pathspace._validation import check_seed
 from pathspace.simulate import Trajectories
 
 __all__ = ["record_pendulum"]
@@ -71,7 +72,7 @@ def record_pendulum(
     if not np.isfinite(torque_noise) or torque_noise <= 0:
         raise PathspaceError(f"torque_noise: expected a number > 0, got {torque_noise}")
 
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     z = np.empty((n_paths, n_steps, 2))
     clipped_torque = clipped_speed = 0
     for p in range(n_paths):

@@ -39,6 +39,7 @@ evaluated at midpoints, in nats per unit time.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -48,7 +49,7 @@ import scipy.linalg as sla
 import torch
 from torch.func import grad, vmap
 
-from pathspace._errors import PathspaceError
+from pathspace._errors import PathspaceError, PathspaceWarning
 from pathspace.action._action import _step_constant
 from pathspace.dynamics import Drift
 from pathspace.paths._newton import NewtonOutcome, newton_minimise
@@ -373,6 +374,18 @@ def _record(
             "stationary path with an indefinite Hessian (a saddle, not the most "
             "probable path); try other initial paths"
         )
+    stiffness = problem.dt * float(
+        np.linalg.norm(
+            drift.jacobian(torch.as_tensor(path)).numpy(), 2, axis=(1, 2)
+        ).max()
+    )
+    if stiffness > 0.1:
+        note = (
+            f"coarse steps: dt |J| reaches {stiffness:.2g} (> 0.1), so the "
+            "discrete action is far from its continuum limit; raise n_steps"
+        )
+        message = f"{message}; {note}" if message else note
+        warnings.warn(note, PathspaceWarning, stacklevel=3)
     return cls(
         times=np.linspace(0.0, T, n + 1),
         path=path,

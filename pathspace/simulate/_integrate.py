@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from pathspace._errors import PathspaceError
+from pathspace._validation import check_int, check_seed
 from pathspace.dynamics import Drift, LinearDrift
 from pathspace.simulate._trajectories import Trajectories
 
@@ -36,12 +37,6 @@ __all__ = ["simulate", "SCHEMES"]
 SCHEMES = ("euler", "heun", "exact")
 _log = logging.getLogger(__name__)
 _log.addHandler(logging.NullHandler())
-
-
-def _check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
-    if int(value) != value or value < minimum:
-        raise PathspaceError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _initial_states(
@@ -58,8 +53,15 @@ def _initial_states(
     cov = drift.exact_stationary_covariance()
     if cov is None:
         return torch.zeros(n_paths, drift.dim, dtype=torch.float64)
+    try:
+        chol = np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        raise PathspaceError(
+            f"{drift.name}: the stationary covariance is not positive definite "
+            f"for {drift.params}; check the parameters or give z0"
+        ) from None
     xi = rng.standard_normal((n_paths, drift.dim))
-    return torch.as_tensor(xi @ np.linalg.cholesky(cov).T)
+    return torch.as_tensor(xi @ chol.T)
 
 
 def simulate(
@@ -115,11 +117,11 @@ def simulate(
         On invalid arguments, or when a state turns non-finite (the message
         names the system and the step).
     """
-    n_paths = _check_positive_int(n_paths, "n_paths")
-    n_steps = _check_positive_int(n_steps, "n_steps")
-    burn_in = _check_positive_int(burn_in, "burn_in", 0)
-    record_every = _check_positive_int(record_every, "record_every")
-    chunk_paths = _check_positive_int(chunk_paths, "chunk_paths")
+    n_paths = check_int(n_paths, "n_paths")
+    n_steps = check_int(n_steps, "n_steps")
+    burn_in = check_int(burn_in, "burn_in", 0)
+    record_every = check_int(record_every, "record_every")
+    chunk_paths = check_int(chunk_paths, "chunk_paths")
     if not np.isfinite(dt) or dt <= 0:
         raise PathspaceError(f"dt: expected a positive time step, got {dt!r}")
     if scheme not in SCHEMES:
@@ -132,7 +134,8 @@ def simulate(
             "'euler' or 'heun' with a small dt"
         )
 
-    rng = np.random.default_rng(int(seed))
+    _check_memory(n_paths * n_steps * drift.dim * 8)
+    rng = np.random.default_rng(check_seed(seed))
     start = _initial_states(drift, n_paths, z0, rng)
     out = np.empty((n_steps, n_paths, drift.dim))  # time-major while writing
     for lo in range(0, n_paths, chunk_paths):
@@ -150,6 +153,22 @@ def simulate(
         "integration_dt": dt,
     }
     return Trajectories(out, dt=dt * record_every, meta=meta)
+
+
+def _check_memory(n_bytes: int) -> None:
+    """Refuse an output array that would not fit in the available memory."""
+    try:
+        import psutil
+
+        available = psutil.virtual_memory().available
+    except ImportError:  # pragma: no cover - psutil comes with dask
+        return
+    if 2 * n_bytes > available:
+        raise PathspaceError(
+            f"simulate: the trajectories need {n_bytes / 2**30:.1f} GiB (twice "
+            f"that while recording), {available / 2**30:.1f} GiB are free; "
+            "record fewer paths or steps, or use record_every"
+        )
 
 
 def _stepper(drift: Drift, dt: float, scheme: str):

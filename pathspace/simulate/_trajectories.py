@@ -53,33 +53,37 @@ class Transitions:
         """``(start + end) / 2``, shape (n, dim) (Stratonovich point)."""
         return 0.5 * (self.start + self.end)
 
-    def blocks(self, n_blocks: int = 100) -> tuple[np.ndarray, int]:
+    def blocks(
+        self, n_blocks: int = 100, min_length: int = 10
+    ) -> tuple[np.ndarray, int]:
         """Assign transitions to contiguous blocks for resampling.
 
         Whole trajectories form the blocks when there are at least 20 of
         them (grouped into at most ``n_blocks``); otherwise each trajectory
-        is cut into contiguous time blocks so that about ``n_blocks`` exist.
+        is cut into contiguous time blocks of at least ``min_length``
+        transitions, so that about ``n_blocks`` exist. Empty blocks are
+        dropped.
 
         Returns
         -------
         block : ndarray of shape (n,)
-            Block index of every transition.
+            Block index of every transition, in ``range(count)``.
         count : int
-            Number of blocks.
+            Number of non-empty blocks.
         """
         n_paths = int(self.path.max()) + 1 if len(self) else 0
         if n_paths >= 20:
-            count = min(n_blocks, n_paths)
-            block = (self.path * count) // n_paths
-            return block.astype(np.int64), count
-        per_path = max(1, int(np.ceil(n_blocks / max(n_paths, 1))))
-        last = np.zeros(n_paths, dtype=np.int64)
-        np.maximum.at(last, self.path, self.step)
-        length = (last[self.path] + 1).astype(np.float64)
-        within = np.minimum(
-            (self.step * per_path / length).astype(np.int64), per_path - 1
-        )
-        return self.path * per_path + within, n_paths * per_path
+            block = (self.path * min(n_blocks, n_paths)) // n_paths
+        else:
+            last = np.zeros(n_paths, dtype=np.int64)
+            np.maximum.at(last, self.path, self.step)
+            length = last + 1
+            per_path = max(1, int(np.ceil(n_blocks / max(n_paths, 1))))
+            cuts = np.clip(length // min_length, 1, per_path)[self.path]
+            within = np.minimum(self.step * cuts // length[self.path], cuts - 1)
+            block = self.path * per_path + within
+        labels, block = np.unique(block, return_inverse=True)
+        return block.astype(np.int64), len(labels)
 
 
 @dataclass
@@ -112,6 +116,11 @@ class Trajectories:
             )
         z = z.astype(np.float64, copy=False)
         if z.ndim == 2:
+            if z.shape[0] < z.shape[1]:
+                raise PathspaceError(
+                    f"z: found {z.shape[0]} steps of {z.shape[1]} dimensions, "
+                    "which looks transposed; give (n_steps, dim), e.g. z.T"
+                )
             z = z[None]
         if z.ndim != 3:
             raise PathspaceError(
@@ -152,17 +161,26 @@ class Trajectories:
             return self.t
         return np.broadcast_to(np.arange(self.n_steps) * self.dt, self.z.shape[:2])
 
-    def transitions(self) -> Transitions:
-        """All one-step transitions whose two ends are finite samples."""
+    def transitions(self, lag: int = 1) -> Transitions:
+        """All transitions over ``lag`` samples that span no gap.
+
+        ``lag = 1`` gives the one-step transitions; ``lag = 2`` the
+        overlapping two-step ones (used to extrapolate in ``dt``).
+        """
+        if int(lag) != lag or lag < 1:
+            raise PathspaceError(f"lag: expected an integer >= 1, got {lag!r}")
         z = self.z
         ok = np.all(np.isfinite(z), axis=-1)
-        valid = ok[:, :-1] & ok[:, 1:]
+        n = self.n_steps - lag
+        valid = np.ones((self.n_paths, max(n, 0)), dtype=bool)
+        for j in range(lag + 1):
+            valid &= ok[:, j : j + n]
         path, step = np.nonzero(valid)
         if self.t is None:
-            dt = np.full(path.shape, self.dt)
+            dt = np.full(path.shape, lag * self.dt)
         else:
-            dt = self.t[path, step + 1] - self.t[path, step]
-        return Transitions(z[path, step], z[path, step + 1], dt, path, step)
+            dt = self.t[path, step + lag] - self.t[path, step]
+        return Transitions(z[path, step], z[path, step + lag], dt, path, step)
 
     def finite_states(self) -> np.ndarray:
         """All finite samples, shape (n, dim)."""
