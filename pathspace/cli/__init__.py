@@ -45,6 +45,7 @@ def main() -> None:
         fail("aborted", 1)
     except typer.TyperException as exc:  # usage errors: bad option, value
         message = exc.format_message() if hasattr(exc, "format_message") else exc
+        message = str(message).replace("Value error, ", "")
         ctx = getattr(exc, "ctx", None)
         where = f"pathspace {ctx.info_name}" if ctx and ctx.parent else "pathspace"
         fail(f"{message} (see `{where} --help`)", getattr(exc, "exit_code", 2))
