@@ -97,7 +97,6 @@ class Drift:
         self.name = name
         self.params = dict(params or {})
 
-    # -- evaluation ---------------------------------------------------------
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Evaluate ``f(z)`` for ``z`` of shape ``(..., dim)``."""
         raise NotImplementedError
@@ -127,7 +126,6 @@ class Drift:
         device = like.device if like is not None else None
         return torch.as_tensor(self.diffusion, dtype=dtype, device=device)
 
-    # -- exact references (None when unknown) -------------------------------
     def exact_stationary_covariance(self) -> np.ndarray | None:
         """Stationary covariance, where known in closed form."""
         return None
@@ -136,7 +134,6 @@ class Drift:
         """Steady-state entropy production rate (nats per unit time)."""
         return None
 
-    # -- helpers ------------------------------------------------------------
     def _as_tensor(self, z: Any) -> torch.Tensor:
         if isinstance(z, torch.Tensor):
             t = z if z.is_floating_point() else z.to(torch.float64)

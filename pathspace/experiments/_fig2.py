@@ -147,7 +147,6 @@ def mode_settings(quick: bool) -> _Mode:
     return _QUICK if quick else _FULL
 
 
-# -- one point of the sweep ---------------------------------------------------
 def _fit(point: dict) -> tuple[AttentionWorldModel, dict[str, list]]:
     """Train (or resume, or load) the model of one point."""
     seed = int(point["seed"])
@@ -403,7 +402,6 @@ def run_fig2_sweep(
     return points, results
 
 
-# -- the record -------------------------------------------------------------
 def collapse_factor(before: float, after: float, after_stderr: float) -> float:
     """Conservative collapse ``before / (|after| + 2 stderr_after)``."""
     return float(before / (abs(after) + 2.0 * after_stderr))
@@ -559,7 +557,6 @@ def fig2_table(record: dict[str, Any]) -> str:
     return header + body + notes
 
 
-# -- the figure ---------------------------------------------------------------
 def _figure(record: dict[str, Any], field: dict[str, Any]):
     from matplotlib.figure import Figure
 

@@ -128,7 +128,6 @@ class AttentionWorldModel(torch.nn.Module):
     def _scalar(value: float, learn: bool, dtype: torch.dtype) -> torch.nn.Parameter:
         return torch.nn.Parameter(torch.tensor(value, dtype=dtype), requires_grad=learn)
 
-    # -- the model --------------------------------------------------------
     @property
     def dim(self) -> int:
         return self.config["dim"]
@@ -187,7 +186,6 @@ class AttentionWorldModel(torch.nn.Module):
             out.append(z)
         return torch.stack(out, dim=1).double().numpy()
 
-    # -- readouts ---------------------------------------------------------
     def parameters_numpy(self) -> dict[str, Any]:
         """``M``, memory, gamma, beta and D as float64 NumPy values."""
         with torch.no_grad():

@@ -130,7 +130,6 @@ class TrainingResult:
     snapshots: dict[int, Path] = field(default_factory=dict)
 
 
-# -- files ------------------------------------------------------------------
 def _write_safetensors(
     tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str]
 ) -> None:
@@ -201,7 +200,6 @@ def load_model(path: str | Path) -> AttentionWorldModel:
     return model
 
 
-# -- training ---------------------------------------------------------------
 def _record(model: AttentionWorldModel, step: int, loss: float) -> dict[str, float]:
     p = model.parameters_numpy()
     M = p["M"]
