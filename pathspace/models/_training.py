@@ -371,6 +371,18 @@ def train(
         if step in config.snapshot_steps:
             save_model(model, _snapshot_path(directory, step), {"step": step})
 
+    def checkpoint(step: int) -> None:
+        _save_checkpoint(
+            directory / _CHECKPOINT,
+            model,
+            optimizer,
+            names,
+            step,
+            history,
+            config,
+            fingerprint,
+        )
+
     if step == 0:
         snapshot(0)
     changed = False
@@ -384,32 +396,14 @@ def train(
         changed = True
         snapshot(step)
         if directory is not None and step % config.checkpoint_every == 0:
-            _save_checkpoint(
-                directory / _CHECKPOINT,
-                model,
-                optimizer,
-                names,
-                step,
-                history,
-                config,
-                fingerprint,
-            )
+            checkpoint(step)
 
     if step not in history.get("step", []):
         with torch.no_grad():
             log(step, model.nll(start, end, data.dt).mean().item())
         changed = True
     if directory is not None and changed:
-        _save_checkpoint(
-            directory / _CHECKPOINT,
-            model,
-            optimizer,
-            names,
-            step,
-            history,
-            config,
-            fingerprint,
-        )
+        checkpoint(step)
     snapshots = {}
     if directory is not None:
         snapshots = {
