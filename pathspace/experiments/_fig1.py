@@ -35,16 +35,13 @@ import json
 import logging
 import math
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from pathspace._errors import PathspaceError
 from pathspace.attention import asymmetry_index, symmetrize
 from pathspace.dynamics import (
     LinearDrift,
@@ -54,7 +51,12 @@ from pathspace.dynamics import (
     ring_slots,
 )
 from pathspace.estimators import entropy_production, grid_fields
-from pathspace.experiments._sweep import derive_seed, run_sweep
+from pathspace.experiments._sweep import (
+    check_figure_args,
+    derive_seed,
+    run_sweep,
+    write_text,
+)
 from pathspace.simulate import Trajectories, simulate
 
 __all__ = ["THETA_INTERVENTION", "fig1_point", "reproduce_fig1"]
@@ -295,17 +297,6 @@ def collapse_factor(before: float, after: float, after_stderr: float) -> float:
     return float(before / (abs(after) + 2.0 * after_stderr))
 
 
-def _write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _fmt(value: float | None, stderr: float | None = None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
@@ -418,20 +409,6 @@ def fig1_table(record: dict[str, Any]) -> str:
     return header + body + notes
 
 
-def _check_args(out_dir: Any, seed: Any, scheduler: Any) -> Path:
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise PathspaceError(f"seed: expected a non-negative integer, got {seed!r}")
-    if scheduler is not None and not isinstance(scheduler, str):
-        raise PathspaceError(
-            f"scheduler: expected an address such as 'tcp://host:8786', got "
-            f"{scheduler!r}"
-        )
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise PathspaceError(f"out_dir: {str(out)!r} is a file, not a folder")
-    return out
-
-
 def reproduce_fig1(
     out_dir: str | os.PathLike,
     *,
@@ -467,7 +444,7 @@ def reproduce_fig1(
         ``settings`` and ``seconds``.
     """
     start = time.perf_counter()
-    out = _check_args(out_dir, seed, scheduler)
+    out = check_figure_args(out_dir, seed, scheduler)
     mode = _QUICK if quick else _FULL
     points = _points(mode, seed)
     results = run_sweep(
@@ -504,8 +481,8 @@ def reproduce_fig1(
     fig = fig1_figure(record, fields, exact_curve=_exact_curve())
     save_figure(fig, out / "fig1.png")
     record["seconds"] = time.perf_counter() - start
-    _write_text(out / "fig1.json", json.dumps(record, indent=1) + "\n")
-    _write_text(out / "fig1.md", "# Fig. 1\n\n" + fig1_table(record))
+    write_text(out / "fig1.json", json.dumps(record, indent=1) + "\n")
+    write_text(out / "fig1.md", "# Fig. 1\n\n" + fig1_table(record))
     _log.info("fig1 written to %s in %.1f s", out, record["seconds"])
     return record
 

@@ -43,7 +43,6 @@ import copy
 import json
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -53,9 +52,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from pathspace._errors import PathspaceError
 from pathspace.estimators import drift_non_normality, entropy_production, grid_fields
-from pathspace.experiments._sweep import derive_seed, run_sweep
+from pathspace.experiments._sweep import (
+    check_figure_args,
+    derive_seed,
+    run_sweep,
+    write_text,
+)
 from pathspace.models import (
     AttentionWorldModel,
     TrainingConfig,
@@ -464,32 +467,6 @@ def _collect(results: list[dict]) -> dict[str, Any]:
     }
 
 
-def _write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _check_args(out_dir: Any, seed: Any, scheduler: Any) -> Path:
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise PathspaceError(f"seed: expected a non-negative integer, got {seed!r}")
-    if scheduler is not None and not isinstance(scheduler, str):
-        raise PathspaceError(
-            f"scheduler: expected an address such as 'tcp://host:8786', got "
-            f"{scheduler!r}"
-        )
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise PathspaceError(f"out_dir: {str(out)!r} is a file, not a folder")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
 def _fmt(value: float, stderr: float | None = None) -> str:
     if stderr is None:
         return f"{value:.3g}" if abs(value) >= 0.01 else f"{value:.2e}"
@@ -714,7 +691,7 @@ def reproduce_fig2(
         ``settings`` and ``seconds``.
     """
     start = time.perf_counter()
-    out = _check_args(out_dir, seed, scheduler)
+    out = check_figure_args(out_dir, seed, scheduler)
     points, results = run_fig2_sweep(out, quick, seed, scheduler, progress)
     record = _collect(results)
     main = next(r for r in results if r["omega"] == OMEGA_CIRCULATING)
@@ -736,7 +713,7 @@ def reproduce_fig2(
 
     save_figure(_figure(record, main["current_field"]), out / "fig2.png")
     record["seconds"] = time.perf_counter() - start
-    _write_text(out / "fig2.json", json.dumps(record, indent=1) + "\n")
-    _write_text(out / "fig2.md", "# Fig. 2\n\n" + fig2_table(record))
+    write_text(out / "fig2.json", json.dumps(record, indent=1) + "\n")
+    write_text(out / "fig2.md", "# Fig. 2\n\n" + fig2_table(record))
     _log.info("fig2 written to %s in %.1f s", out, record["seconds"])
     return record

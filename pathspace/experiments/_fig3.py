@@ -31,11 +31,10 @@ from pathspace.experiments._fig2 import (
     DT,
     OMEGA_CIRCULATING,
     A,
-    _check_args,
-    _write_text,
     mode_settings,
     run_fig2_sweep,
 )
+from pathspace.experiments._sweep import check_figure_args, write_text
 
 __all__ = ["reproduce_fig3"]
 
@@ -242,7 +241,7 @@ def reproduce_fig3(
         trained models), ``example``, ``settings`` and ``seconds``.
     """
     start = time.perf_counter()
-    out = _check_args(out_dir, seed, scheduler)
+    out = check_figure_args(out_dir, seed, scheduler)
     _, results = run_fig2_sweep(out, quick, seed, scheduler, progress)
     record = _collect(results)
     mode = mode_settings(quick)
@@ -259,7 +258,7 @@ def reproduce_fig3(
 
     save_figure(_figure(record), out / "fig3.png")
     record["seconds"] = time.perf_counter() - start
-    _write_text(out / "fig3.json", json.dumps(record, indent=1) + "\n")
-    _write_text(out / "fig3.md", "# Fig. 3\n\n" + fig3_table(record))
+    write_text(out / "fig3.json", json.dumps(record, indent=1) + "\n")
+    write_text(out / "fig3.md", "# Fig. 3\n\n" + fig3_table(record))
     _log.info("fig3 written to %s in %.1f s", out, record["seconds"])
     return record

@@ -7,8 +7,8 @@ and needs no display.
 
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from pathspace.io._atomic import default_mode
+from pathspace.io._atomic import write_atomic
 
 __all__ = [
     "current_streamlines",
@@ -34,18 +34,12 @@ PAPER_COLOR = "tab:orange"
 
 
 def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 150) -> None:
-    """Write ``fig`` as PNG through a temporary file and an atomic rename."""
+    """Write ``fig`` atomically; the format follows the suffix (PNG default)."""
     path = Path(path)
     FigureCanvasAgg(fig)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=dpi, format="png")
-        os.replace(tmp, path)
-        default_mode(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=dpi, format=path.suffix.lstrip(".").lower() or "png")
+    write_atomic(path, buffer.getvalue())
 
 
 def panel_label(ax: Axes, label: str) -> None:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from pathspace._errors import PathspaceError
+from pathspace._validation import check_seed
 from pathspace.io._atomic import write_atomic
 
 __all__ = ["derive_seed", "point_key", "run_sweep"]
@@ -130,6 +131,32 @@ def _load(path: Path, point: dict) -> dict | None:
         return None
     result = record.get("result")
     return result if isinstance(result, dict) else None
+
+
+def _check_scheduler(scheduler: Any) -> None:
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise PathspaceError(
+            f"scheduler: expected an address such as 'tcp://host:8786', got "
+            f"{scheduler!r}"
+        )
+
+
+def check_figure_args(out_dir: Any, seed: Any, scheduler: Any) -> Path:
+    """Validate the common arguments of ``reproduce_fig*``; create ``out_dir``."""
+    if isinstance(seed, bool):
+        raise PathspaceError(f"seed: expected a non-negative integer, got {seed!r}")
+    check_seed(seed)
+    _check_scheduler(scheduler)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise PathspaceError(f"out_dir: {str(out)!r} is a file, not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a text result atomically."""
+    write_atomic(path, text.encode())
 
 
 def _check_points(points: Any) -> list[dict]:
@@ -271,11 +298,7 @@ def run_sweep(
         raise PathspaceError(f"task: expected a function, got {task!r}")
     points = _check_points(points)
     folder = Path(out_dir) / _check_name(name)
-    if scheduler is not None and not isinstance(scheduler, str):
-        raise PathspaceError(
-            f"scheduler: expected an address such as 'tcp://host:8786', got "
-            f"{scheduler!r}"
-        )
+    _check_scheduler(scheduler)
     if n_workers is not None and (
         isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1
     ):
