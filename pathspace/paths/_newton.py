@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as sla
+import scipy.sparse as sps
+import scipy.sparse.linalg as spla
 
 from pathspace.paths._operator import JacobiOperator, PathProblem
 
@@ -154,8 +156,7 @@ def _negative_curvature_step(
     largest state move is ``min(max_step, 1)``; halved up to 20 times until
     the action decreases. Returns the new ``(x, A, g)`` or ``None``.
     """
-    _, v = sla.eig_banded(H.banded(), lower=True, select="i", select_range=(0, 0))
-    v = v[:, 0].reshape(x.shape)
+    v = _lowest_mode(H.banded()).reshape(x.shape)
     v *= -1.0 if np.vdot(g, v) > 0 else 1.0
     v *= min(max_step, 1.0) / np.linalg.norm(v, axis=1).max()
     for _ in range(20):
@@ -164,3 +165,31 @@ def _negative_curvature_step(
             return x + v, A_new, g_new
         v = 0.5 * v
     return None
+
+
+def _lowest_mode(ab: np.ndarray) -> np.ndarray:
+    """Eigenvector of the lowest eigenvalue of a symmetric banded matrix.
+
+    ``ab`` is in LAPACK lower banded storage. The eigenvalue alone comes
+    from ``eig_banded`` (no transformation matrix, cost linear in the
+    size); the vector from one shift-invert Lanczos solve just below it,
+    on the sparse matrix. Asking ``eig_banded`` for the vector instead
+    forms a dense orthogonal matrix and costs quadratic time and memory
+    (seconds for a few thousand path states).
+    """
+    lowest = sla.eig_banded(
+        ab, lower=True, eigvals_only=True, select="i", select_range=(0, 0)
+    )[0]
+    n, width = ab.shape[1], ab.shape[0]
+    bands = [ab[k, : n - k] for k in range(width)]
+    H = sps.diags(
+        bands + bands[1:],
+        [0, *(-k for k in range(1, width)), *range(1, width)],
+        format="csc",
+    )
+    shift = lowest - 1e-8 * max(1.0, float(np.abs(ab[0]).max()))
+    try:
+        _, vectors = spla.eigsh(H, k=1, sigma=shift, which="LM")
+    except (RuntimeError, spla.ArpackError):
+        _, vectors = sla.eig_banded(ab, lower=True, select="i", select_range=(0, 0))
+    return vectors[:, 0]
