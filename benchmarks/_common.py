@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 from collections.abc import Callable
@@ -24,10 +25,12 @@ def best_time(fn: Callable[[], object], repeat: int = 3) -> float:
 
 
 def machine() -> str:
+    """Processor, threads, library versions and the load when called."""
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (
         f"{platform.processor() or platform.machine()}, "
         f"{torch.get_num_threads()} torch threads, numpy {np.__version__}, "
-        f"torch {torch.__version__}"
+        f"torch {torch.__version__}, load average {load:.1f} at start"
     )
 
 

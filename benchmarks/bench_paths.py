@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _common import machine
 
 from pathspace.dynamics import Drift
 from pathspace.paths import predict_path
@@ -107,6 +108,8 @@ def _write(rows: list) -> None:
     lines = [
         "# Most probable path: banded Newton vs Adam",
         "",
+        f"Machine: {machine()}.",
+        "",
         f"Drift f(z) = -z + W tanh(z) (|W|_2 = 0.8), D = {D}, T = {T}, midpoint "
         f"convention, free end. Newton target: gradient norm <= {GTOL:g}. Adam "
         f"(lr 1e-2) stops at the same target, {ADAM_STEPS} steps or "
@@ -134,9 +137,7 @@ def _write(rows: list) -> None:
         "the cap. Newton's time per step is roughly constant in n_steps (cost "
         "linear in path length); the (10000, 32) and (10000, 64) cases are "
         "skipped to keep the run under 10 minutes on 2 cores. The first row "
-        "includes one-time torch.func warm-up; the machine was shared (load "
-        "average ~7 on 2 cores) when these numbers were taken, so absolute "
-        "times are inflated.",
+        "includes one-time torch.func warm-up.",
     ]
     OUT.write_text("\n".join(lines) + "\n")
 
