@@ -13,7 +13,7 @@ from helpers import (
     random_stable_matrix,
 )
 
-from pathspace import PathspaceError
+from pathspace import PathspaceError, PathspaceWarning
 from pathspace.dynamics import LinearDrift, make_system
 from pathspace.estimators import (
     data_non_normality,
@@ -23,6 +23,7 @@ from pathspace.estimators import (
     grid_fields,
     non_normality,
 )
+from pathspace.estimators._diffusion import find_jumps
 from pathspace.simulate import Trajectories, simulate
 
 K = 4.0  # standard errors allowed
@@ -167,3 +168,33 @@ def test_estimator_validation():
         entropy_production(traj, "stratonovich")
     with pytest.raises(PathspaceError, match="estimator"):
         entropy_production(traj, "magic")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_wrapped_coordinate_is_flagged_and_clean_data_are_not(seed):
+    # stationary sd 2.5 per axis: the first coordinate crosses +-pi often
+    drift = make_system("rotating-ou", a=0.16, omega=1.0, D=1.0)
+    traj = simulate(drift, 20, 2001, 0.01, seed=seed, scheme="exact")
+    clean = entropy_production(traj, seed=seed)
+    assert clean.status != "discontinuous"
+    z = traj.z.copy()
+    z[..., 0] = np.mod(z[..., 0] + np.pi, 2 * np.pi) - np.pi
+    with pytest.warns(PathspaceWarning, match="wrapping around"):
+        wrapped = entropy_production(Trajectories(z, dt=traj.dt), seed=seed)
+    assert wrapped.status == "discontinuous"
+    assert "coordinate 0" in wrapped.message
+
+
+@pytest.mark.parametrize("system", ["ou", "double-well", "maier-stein", "gyrator"])
+def test_no_jumps_in_diffusions(system):
+    drift = make_system(system)
+    for seed in (0, 1, 2):
+        traj = simulate(drift, 50, 2000, 0.01, seed=seed)
+        assert find_jumps(traj) == ""
+
+
+def test_paper_estimator_is_labelled_biased():
+    traj = simulate(make_system("ou", dim=2), 50, 2000, 0.01, seed=0)
+    with pytest.warns(PathspaceWarning, match="positive floor"):
+        est = entropy_production(traj, "paper")
+    assert est.status == "biased"

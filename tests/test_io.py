@@ -91,6 +91,9 @@ def _write(tmp_path, name, **arrays):
             lambda p: (p / "bad.npz").write_bytes(b"not a zip") and p / "bad.npz",
             "could not read",
         ),
+        (lambda p: (p / "e.npz").write_bytes(b"") or p / "e.npz", "empty"),
+        (lambda p: (p / "e.npy").write_bytes(b"") or p / "e.npy", "empty"),
+        (lambda p: (p / "x.npy").write_bytes(b"x") and p / "x.npy", "could not read"),
     ],
 )
 def test_refusals_are_one_line(tmp_path, make, fragment):
@@ -122,3 +125,29 @@ def test_csv_refusals(tmp_path, text, fragment):
     path.write_text(text)
     with pytest.raises(PathspaceError, match=fragment):
         load_trajectories(path)
+
+
+def test_csv_with_byte_order_mark_is_read(tmp_path):
+    z = _walk(1, 40, 2)[0]
+    lines = ["t,z0,z1"] + [f"{0.1 * k},{a},{b}" for k, (a, b) in enumerate(z)]
+    path = tmp_path / "excel.csv"
+    path.write_text("\n".join(lines), encoding="utf-8-sig")
+    np.testing.assert_allclose(load_trajectories(path).z[0], z)
+
+
+@pytest.mark.parametrize(
+    "time, fragment",
+    [
+        ({"dt": -1.0}, "dt > 0"),
+        ({"dt": 0.0}, "dt > 0"),
+        ({"dt": float("nan")}, "dt > 0"),
+        ({"dt": "fast"}, "one positive number"),
+        ({"t": np.arange(40.0)[::-1]}, "increasing"),
+        ({"t": np.zeros(40)}, "increasing"),
+        ({"t": np.arange(39.0)}, "shape"),
+    ],
+)
+def test_trajectories_refuse_bad_time_in_memory(time, fragment):
+    with pytest.raises(PathspaceError, match=fragment) as info:
+        Trajectories(_walk(1, 40, 2)[0], **time)
+    assert "\n" not in str(info.value)

@@ -165,3 +165,48 @@ def diffusive_scaling(traj: Trajectories, *, seed: int = 0) -> np.ndarray:
     D1 = estimate_diffusion(traj, n_boot=2, seed=seed).value
     D2 = estimate_diffusion(coarse, n_boot=2, seed=seed).value
     return np.sort(np.real(np.linalg.eigvals(np.linalg.solve(D1, D2))))
+
+
+JUMP_THRESHOLD = 12.0  # robust standard deviations; Gaussian odds ~4e-33
+
+
+def find_jumps(traj: Trajectories) -> str:
+    """Describe increments too large for a diffusion, or ``""`` if none.
+
+    Each coordinate's increments, divided by ``sqrt(dt)``, are compared with
+    their median and a robust spread (1.4826 times the median absolute
+    deviation, the standard deviation for Gaussian increments). A diffusion
+    sampled finely moves continuously, so an increment beyond
+    ``JUMP_THRESHOLD`` spreads is a wrapped angle (a jump of about 2 pi) or a
+    glitch; either breaks every estimator built on increments.
+    """
+    tr = traj.transitions()
+    if len(tr) < 10:
+        return ""
+    scaled = tr.increment / np.sqrt(tr.dt)[:, None]
+    centre = np.median(scaled, axis=0)
+    spread = 1.4826 * np.median(np.abs(scaled - centre), axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        distance = np.abs(scaled - centre) / spread
+    distance = np.where(spread > 0, distance, 0.0)
+    outliers = distance > JUMP_THRESHOLD
+    if not outliers.any():
+        return ""
+    axis = int(np.argmax(outliers.sum(axis=0)))
+    k = int(np.argmax(distance[:, axis]))
+    size = float(tr.increment[k, axis])
+    near_2pi = np.isclose(abs(size), 2 * np.pi, rtol=0.2)
+    cause = (
+        "a periodic coordinate wrapping around (unwrap it, e.g. with np.unwrap, "
+        "before measuring)"
+        if near_2pi
+        else "glitches or a periodic coordinate (mark glitches as NaN gaps, "
+        "unwrap periodic coordinates)"
+    )
+    return (
+        f"{int(outliers[:, axis].sum())} of {len(tr)} increments of coordinate "
+        f"{axis} jump by more than {JUMP_THRESHOLD:g} robust standard deviations "
+        f"(largest {size:+.3g} in path {int(tr.path[k])} at step "
+        f"{int(tr.step[k])}); a diffusion moves continuously, so this looks like "
+        f"{cause}; estimates from increments are not valid"
+    )

@@ -11,8 +11,9 @@ from typing import Any
 
 from pathspace._errors import PathspaceError
 from pathspace._validation import check_seed
+from pathspace.estimators._diffusion import find_jumps
 from pathspace.estimators._entropy import grid_entropy_production
-from pathspace.estimators._result import Estimate
+from pathspace.estimators._result import Estimate, warn_if_not_ok
 from pathspace.simulate import Trajectories
 
 __all__ = ["ESTIMATORS", "choose_estimator", "entropy_production"]
@@ -63,11 +64,17 @@ def entropy_production(
     if estimator == "auto":
         estimator = choose_estimator(traj.dim, traj.n_paths * traj.n_steps)
     if estimator in ("stratonovich", "paper"):
-        return grid_entropy_production(traj, estimator, seed=seed, **options)
-    if estimator == "projection":
+        est = grid_entropy_production(traj, estimator, seed=seed, **options)
+    elif estimator == "projection":
         from pathspace.estimators._projection import projection_entropy_production
 
-        return projection_entropy_production(traj, **options)
-    from pathspace.estimators._neural import neural_entropy_production
+        est = projection_entropy_production(traj, **options)
+    else:
+        from pathspace.estimators._neural import neural_entropy_production
 
-    return neural_entropy_production(traj, seed=seed, **options)
+        est = neural_entropy_production(traj, seed=seed, **options)
+    jumps = find_jumps(traj)
+    if jumps and est.status in ("ok", "coarse-sampling", "biased"):
+        est.status, est.message = "discontinuous", jumps
+        warn_if_not_ok(est.status, est.message, "entropy production")
+    return est

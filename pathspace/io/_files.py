@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from pathspace._errors import PathspaceError
+from pathspace._validation import check_dt, check_times
 from pathspace.io._atomic import default_mode
 from pathspace.simulate import Trajectories
 
@@ -46,20 +47,9 @@ def _fail(path: Path, message: str) -> PathspaceError:
 
 def _check_dt(path: Path, dt: Any, source: str) -> float:
     try:
-        value = float(np.asarray(dt, dtype=np.float64).reshape(()))
-    except (TypeError, ValueError):
-        raise _fail(
-            path,
-            f"expected {source} to be one positive number, found "
-            f"{np.asarray(dt).shape or dt!r}",
-        ) from None
-    if not np.isfinite(value) or value <= 0:
-        raise _fail(
-            path,
-            f"expected {source} > 0, found {value}; give the "
-            "sampling interval in time units",
-        )
-    return value
+        return check_dt(dt, source)
+    except PathspaceError as err:
+        raise _fail(path, str(err)) from None
 
 
 def _check_z(path: Path, z: Any) -> np.ndarray:
@@ -95,37 +85,10 @@ def _check_z(path: Path, z: Any) -> np.ndarray:
 
 
 def _check_t(path: Path, t: Any, z: np.ndarray) -> np.ndarray:
-    t = np.asarray(t)
-    if t.dtype.kind not in "fiu":
-        raise _fail(path, f"expected numeric timestamps t, found dtype {t.dtype}")
-    t = t.astype(np.float64)
-    if t.shape == z.shape[1:2]:
-        t = np.broadcast_to(t, z.shape[:2])
-    if t.shape != z.shape[:2]:
-        raise _fail(
-            path,
-            f"expected timestamps t of shape {z.shape[:2]} or "
-            f"({z.shape[1]},), found {t.shape}",
-        )
-    finite_z = np.all(np.isfinite(z), axis=-1)
-    if np.any(~np.isfinite(t) & finite_z):
-        raise _fail(
-            path,
-            "found non-finite timestamps at finite states; "
-            "every recorded state needs a finite time",
-        )
-    for p in range(t.shape[0]):
-        tp = t[p][finite_z[p]]
-        steps = np.diff(tp)
-        if steps.size and steps.min() <= 0:
-            k = int(np.argmin(steps))
-            raise _fail(
-                path,
-                f"expected strictly increasing time, found "
-                f"t={tp[k + 1]} after t={tp[k]} in path {p}; "
-                "sort the samples by time",
-            )
-    return np.array(t)
+    try:
+        return check_times(t, z)
+    except PathspaceError as err:
+        raise _fail(path, str(err)) from None
 
 
 def validate_trajectories(traj: Trajectories, source: str = "data") -> None:
@@ -158,7 +121,7 @@ def validate_trajectories(traj: Trajectories, source: str = "data") -> None:
 def _read_npz(path: Path, dt: float | None) -> Trajectories:
     try:
         archive = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise _fail(
             path,
             f"expected a NumPy .npz archive, could not read it ({type(exc).__name__})",
@@ -229,7 +192,7 @@ def _labels_meta(path: Path, labels: Any, z: np.ndarray) -> dict[str, Any]:
 def _read_npy(path: Path, dt: float | None) -> Trajectories:
     try:
         z = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, EOFError) as exc:
         raise _fail(
             path,
             f"expected a NumPy .npy array, could not read it ({type(exc).__name__})",
@@ -241,7 +204,7 @@ def _read_npy(path: Path, dt: float | None) -> Trajectories:
 
 def _read_csv(path: Path, dt: float | None) -> Trajectories:
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8-sig")  # tolerate a byte-order mark
     except (OSError, UnicodeDecodeError) as exc:
         raise _fail(path, f"could not read it as text ({type(exc).__name__})") from None
     rows = list(csv.reader(io.StringIO(text)))
@@ -333,6 +296,11 @@ def load_trajectories(path: str | Path, dt: float | None = None) -> Trajectories
         raise PathspaceError(
             f"{path}: expected a .npz, .npy or .csv trajectory file, found "
             f"suffix {suffix or 'none'!r}"
+        )
+    if path.stat().st_size == 0:
+        raise PathspaceError(
+            f"{path}: the file is empty (0 bytes); expected a {suffix} trajectory "
+            "file; write it again"
         )
     traj = readers[suffix](path, dt)
     validate_trajectories(traj, str(path))

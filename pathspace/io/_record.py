@@ -16,9 +16,11 @@ dominated by that kinematic circulation.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from pathspace._errors import PathspaceError
+from pathspace._errors import PathspaceError, PathspaceWarning
 from pathspace._validation import check_seed
 from pathspace.simulate import Trajectories
 
@@ -92,7 +94,19 @@ def record_pendulum(
         dt = float(env.dt)
         env.close()
     total = n_paths * (burn_in + n_steps)
+    # a swing over the top makes the wrapped angle jump by about 2 pi
+    wraps = int((np.abs(np.diff(z[..., 0], axis=1)) > np.pi).sum())
+    if wraps:
+        warnings.warn(
+            f"pendulum: the angle wrapped around {wraps} times (swings over the "
+            "top); increments across a wrap are not diffusive, so measure the "
+            "data with np.unwrap applied to the angle, or record with more "
+            "damping or less torque noise",
+            PathspaceWarning,
+            stacklevel=2,
+        )
     meta = {
+        "angle_wraps": wraps,
         "system": "gymnasium Pendulum-v1",
         "damping": damping,
         "torque_noise": torque_noise,

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from pathspace._errors import PathspaceError
+from pathspace._validation import check_dt, check_times
 
 __all__ = ["Trajectories", "Transitions"]
 
@@ -138,10 +139,9 @@ class Trajectories:
             z[gaps] = np.nan
         self.z = z
         if self.dt is not None:
-            self.dt = float(self.dt)
+            self.dt = check_dt(self.dt)
         else:
-            t = np.asarray(self.t, dtype=np.float64)
-            self.t = np.broadcast_to(t, z.shape[:2]).copy()
+            self.t = check_times(self.t, z)
 
     @property
     def n_paths(self) -> int:
