@@ -12,7 +12,7 @@ Side by side, on the same matrices:
 
 Then the whole prediction that needs it: ``predict_path`` on the 2-D
 ``paper-softmax`` drift, 1000 steps. Writes ``results/lowest_mode.md``.
-Run: ``python benchmarks/bench_lowest_mode.py`` (about a minute).
+Run: ``python benchmarks/benchlowest_mode.py`` (about a minute).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import scipy.linalg as sla
 from _common import best_time, machine, markdown_table, write_result
 
 import pathspace as ps
-from pathspace.paths._newton import _lowest_mode
+from pathspace.paths._newton import lowest_mode
 
 
 def random_path_hessian(n_states: int, dim: int, seed: int) -> np.ndarray:
@@ -44,9 +44,9 @@ def main() -> None:
             ),
             repeat=1,
         )
-        t_ours = best_time(lambda ab=ab: _lowest_mode(ab))
+        t_ours = best_time(lambda ab=ab: lowest_mode(ab))
         _, v_ref = sla.eig_banded(ab, lower=True, select="i", select_range=(0, 0))
-        overlap = abs(float(_lowest_mode(ab) @ v_ref[:, 0]))
+        overlap = abs(float(lowest_mode(ab) @ v_ref[:, 0]))
         rows.append(
             [
                 n_states,

@@ -111,3 +111,27 @@ def test_bad_input_is_one_line_exit_2_nothing_written(
     assert message in result.output
     assert "Traceback" not in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_unconverged_path_exits_1_with_its_status_recorded(tmp_path):
+    out = tmp_path / "plan.json"
+    args = ["plan", "maier-stein", "--z0=-1,0", "--zT", "1,0", "--T", "5"]
+    args += ["--n-steps", "400", "--json", str(out)]
+    capped = runner.invoke(app, [*args, "--max-iterations", "1"])
+    assert capped.exit_code == 1
+    assert "not converged (max-iterations)" in capped.output
+    assert "--max-iterations" in capped.output
+    assert json.loads(out.read_text())["status"] == "max-iterations"
+    full = runner.invoke(app, [*args, "--max-iterations", "200", "--gtol", "1e-6"])
+    assert full.exit_code == 0, full.output
+    record = json.loads(out.read_text())
+    assert record["converged"] and record["grad_norm"] <= 1e-6
+
+
+def test_path_too_long_for_memory_is_refused(tmp_path):
+    out = tmp_path / "p.json"
+    args = ["predict", "double-well", "--z0=-1", "--T", "4"]
+    result = runner.invoke(app, [*args, "--n-steps", "10000000000", "--json", str(out)])
+    assert result.exit_code == 2
+    assert "GiB" in result.output and "fewer steps" in result.output
+    assert not out.exists()

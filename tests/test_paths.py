@@ -20,7 +20,7 @@ from pathspace.dynamics import (
     ring_slots,
 )
 from pathspace.paths import jacobi_operator, plan_path, predict_path
-from pathspace.paths._newton import _lowest_mode
+from pathspace.paths._newton import lowest_mode
 
 THETA, D_OU, T_OU, Z0, ZT = 1.3, 0.2, 2.0, 0.7, -0.4
 EXACT_VALUE, EXACT_MID_STD = 0.647918, 0.364105
@@ -205,7 +205,7 @@ def test_jacobi_operator_is_the_hessian_of_the_action():
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_lowest_mode_of_a_banded_matrix_matches_dense_eigh(seed):
+def testlowest_mode_of_a_banded_matrix_matches_dense_eigh(seed):
     rng = np.random.default_rng(seed)
     n, width = 300, 4
     ab = rng.standard_normal((width, n))
@@ -215,7 +215,7 @@ def test_lowest_mode_of_a_banded_matrix_matches_dense_eigh(seed):
         if k:
             dense += np.diag(ab[k, : n - k], k)
     values, vectors = np.linalg.eigh(dense)
-    v = _lowest_mode(ab)
+    v = lowest_mode(ab)
     # the eigenvalue gap sets the accuracy of any eigenvector solver
     gap = values[1] - values[0]
     assert abs(abs(v @ vectors[:, 0]) - 1.0) < 1e-8 / gap**2

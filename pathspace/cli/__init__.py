@@ -17,6 +17,28 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"pathspace {version('pathspace')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+) -> None:
+    """Path-space statistical physics of world models: simulate, measure
+    irreversibility, predict and plan on the Onsager-Machlup action."""
+
+
 def _register() -> None:
     from pathspace.cli import _data, _paths, _reproduce
 
@@ -46,6 +68,8 @@ def main() -> None:
     except typer.TyperException as exc:  # usage errors: bad option, value
         message = exc.format_message() if hasattr(exc, "format_message") else exc
         message = str(message).replace("Value error, ", "")
+        if not message.strip():  # no arguments: the help was printed
+            sys.exit(getattr(exc, "exit_code", 2))
         ctx = getattr(exc, "ctx", None)
         where = f"pathspace {ctx.info_name}" if ctx and ctx.parent else "pathspace"
         fail(f"{message} (see `{where} --help`)", getattr(exc, "exit_code", 2))

@@ -28,25 +28,32 @@ def fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
+def _show_warnings(caught: list[warnings.WarningMessage]) -> None:
+    """Print each distinct PathspaceWarning once, as a ``warning:`` line."""
+    shown = dict.fromkeys(
+        str(w.message) for w in caught if issubclass(w.category, PathspaceWarning)
+    )
+    for message in shown:
+        err_console.print(
+            f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True
+        )
+
+
 def handle_errors(fn: F) -> F:
     """Turn PathspaceError (and friends) into a one-line error and exit 2."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        caught: list[warnings.WarningMessage] = []
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", PathspaceWarning)
                 result = fn(*args, **kwargs)
-            shown = dict.fromkeys(
-                str(w.message)
-                for w in caught
-                if issubclass(w.category, PathspaceWarning)
-            )
-            for message in shown:
-                err_console.print(
-                    f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True
-                )
+            _show_warnings(caught)
             return result
+        except typer.Exit:
+            _show_warnings(caught)
+            raise
         except PathspaceError as exc:
             fail(str(exc))
         except NotImplementedError as exc:

@@ -9,9 +9,11 @@ import typer
 from rich.table import Table
 
 from pathspace._errors import PathspaceError
+from pathspace._validation import check_int
 from pathspace.cli._common import (
     check_output_path,
     console,
+    err_console,
     handle_errors,
     parse_vector,
     write_json,
@@ -26,6 +28,12 @@ _CONVENTION = typer.Option(
     help="Discretisation of the action: ito or stratonovich.",
 )
 _JSON = typer.Option(None, "--json", help="Write the result record as JSON.")
+_MAX_ITERATIONS = typer.Option(
+    100, "--max-iterations", help="Cap on Newton iterations per start."
+)
+_GTOL = typer.Option(
+    1e-8, "--gtol", help="Stop when the gradient norm of the action is below this."
+)
 _PLOT = typer.Option(None, "--plot", help="Write a figure (.png, .pdf or .svg).")
 
 
@@ -52,6 +60,7 @@ def _record(result: PathResult) -> dict:
         "times": result.times,
         "path": result.path,
         "std": result.std,
+        "covariance": result.covariance,
     }
 
 
@@ -95,6 +104,19 @@ def _plot(
     plt.close(fig)
 
 
+def _exit_if_not_converged(result: PathResult) -> None:
+    """Exit with status 1 (outputs kept, with their status) if Newton stopped
+    short: scripts must not mistake an unconverged path for an answer."""
+    if not result.converged:
+        err_console.print(
+            f"[red]error:[/] not converged ({result.status}): {result.message}; "
+            "the outputs above carry this status",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+
+
 def _summary(result: PathResult) -> list[tuple[str, str]]:
     return [
         ("status", result.status),
@@ -117,6 +139,8 @@ def register(app: typer.Typer) -> None:
         T: float = typer.Option(..., "--T", help="Horizon (time units)."),
         n_steps: int = typer.Option(200, "--n-steps", help="Number of steps."),
         convention: str = _CONVENTION,
+        max_iterations: int = _MAX_ITERATIONS,
+        gtol: float = _GTOL,
         json_out: Path = _JSON,
         plot: Path = _PLOT,
     ) -> None:
@@ -124,7 +148,15 @@ def register(app: typer.Typer) -> None:
         _check_common(T, n_steps, json_out, plot)
         drift = make_system(system, **parse_params(param))
         start = parse_vector(z0, "--z0", drift.dim)
-        result = predict_path(drift, start, T, n_steps, convention=convention)
+        result = predict_path(
+            drift,
+            start,
+            T,
+            n_steps,
+            convention=convention,
+            gtol=gtol,
+            max_iterations=check_int(max_iterations, "--max-iterations"),
+        )
 
         record = _record(result) | {"system": system, "rollout": result.rollout}
         if json_out is not None:
@@ -137,6 +169,7 @@ def register(app: typer.Typer) -> None:
             _summary(result) + [("max |path - rollout|", f"{departure:.4g}")],
         )
         _wrote(json_out, plot)
+        _exit_if_not_converged(result)
 
     @app.command()
     @handle_errors
@@ -148,6 +181,8 @@ def register(app: typer.Typer) -> None:
         T: float = typer.Option(..., "--T", help="Horizon (time units)."),
         n_steps: int = typer.Option(200, "--n-steps", help="Number of steps."),
         convention: str = _CONVENTION,
+        max_iterations: int = _MAX_ITERATIONS,
+        gtol: float = _GTOL,
         json_out: Path = _JSON,
         plot: Path = _PLOT,
     ) -> None:
@@ -157,7 +192,14 @@ def register(app: typer.Typer) -> None:
         start = parse_vector(z0, "--z0", drift.dim)
         target = parse_vector(zT, "--zT", drift.dim)
         result = plan_path(
-            drift, start, target, T=T, n_steps=n_steps, convention=convention
+            drift,
+            start,
+            target,
+            T=T,
+            n_steps=n_steps,
+            convention=convention,
+            gtol=gtol,
+            max_iterations=check_int(max_iterations, "--max-iterations"),
         )
 
         record = _record(result) | {
@@ -173,3 +215,4 @@ def register(app: typer.Typer) -> None:
             _summary(result) + [("-ln p(zT, T | z0)", f"{result.neg_log_density:.6g}")],
         )
         _wrote(json_out, plot)
+        _exit_if_not_converged(result)

@@ -45,14 +45,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.linalg as sla
 import torch
 from torch.func import grad, vmap
 
 from pathspace._errors import PathspaceError, PathspaceWarning
 from pathspace.action._action import _step_constant
 from pathspace.dynamics import Drift
-from pathspace.paths._newton import NewtonOutcome, newton_minimise
+from pathspace.paths._newton import NewtonOutcome, lowest_mode, newton_minimise
 from pathspace.paths._operator import JacobiOperator, PathProblem
 
 __all__ = [
@@ -172,11 +171,14 @@ def _vector(value: Any, name: str, dim: int) -> np.ndarray:
     return v
 
 
-def _check_grid(T: float, n_steps: int, convention: str, gtol: float) -> None:
+def _check_grid(
+    T: float, n_steps: int, convention: str, gtol: float, dim: int = 1
+) -> None:
     if not np.isfinite(T) or T <= 0:
         raise PathspaceError(f"T: expected a positive finite horizon, got {T!r}")
     if int(n_steps) != n_steps or n_steps < 2:
         raise PathspaceError(f"n_steps: expected an integer >= 2, got {n_steps!r}")
+    _check_path_memory(int(n_steps), dim)
     if convention not in SOLVER_CONVENTIONS:
         raise PathspaceError(
             f"convention: expected 'ito' or 'stratonovich' for path "
@@ -184,6 +186,29 @@ def _check_grid(T: float, n_steps: int, convention: str, gtol: float) -> None:
         )
     if not gtol > 0:
         raise PathspaceError(f"gtol: expected a positive tolerance, got {gtol!r}")
+
+
+def _check_path_memory(n_steps: int, dim: int) -> None:
+    """Refuse a path whose Newton solve would not fit in the free memory.
+
+    The solver holds per-step Jacobian and Hessian blocks, their factors and
+    autodiff buffers: measured at about 700 bytes per step in two
+    dimensions; the bound here, ``240 (d^2 + d)`` bytes per step, is twice
+    that.
+    """
+    try:
+        import psutil
+
+        available = psutil.virtual_memory().available
+    except ImportError:  # pragma: no cover - psutil comes with dask
+        return
+    need = 240 * (dim**2 + dim) * n_steps
+    if need > available:
+        raise PathspaceError(
+            f"n_steps: {n_steps} steps in {dim} dimensions need about "
+            f"{need / 2**30:.1f} GiB, {available / 2**30:.1f} GiB are free; use "
+            "fewer steps"
+        )
 
 
 def rollout(drift: Drift, z0: Any, T: float, n_steps: int) -> np.ndarray:
@@ -320,8 +345,7 @@ def jacobi_operator(
 
 def _lowest_mode(op: JacobiOperator) -> np.ndarray:
     """Eigenvector of the lowest eigenvalue of ``H``, shape (N, d)."""
-    _, v = sla.eig_banded(op.banded(), lower=True, select="i", select_range=(0, 0))
-    return v[:, 0].reshape(op.diag.shape[0], op.diag.shape[1])
+    return lowest_mode(op.banded()).reshape(op.diag.shape[0], op.diag.shape[1])
 
 
 def _solve(
@@ -452,7 +476,7 @@ def predict_path(
         The path, its action, marginal covariances (natural end), the
         rollout and their difference, Euler-Lagrange residual and ``E``.
     """
-    _check_grid(T, n_steps, convention, gtol)
+    _check_grid(T, n_steps, convention, gtol, drift.dim)
     z0 = _vector(z0, "z0", drift.dim)
     flow = rollout(drift, z0, T, int(n_steps))
     x0 = flow[1:] if initial is None else _initial(initial, n_steps, drift.dim)[1:]
@@ -530,7 +554,7 @@ def plan_path(
         docstring for the discrete constants), Dirichlet marginal
         covariances, diagnostics and the actions of all starts.
     """
-    _check_grid(T, n_steps, convention, gtol)
+    _check_grid(T, n_steps, convention, gtol, drift.dim)
     if (zT is None) == (terminal_cost is None):
         raise PathspaceError(
             "plan_path: expected exactly one of zT (fixed end) or terminal_cost "

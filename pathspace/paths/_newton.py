@@ -26,7 +26,7 @@ import scipy.sparse.linalg as spla
 
 from pathspace.paths._operator import JacobiOperator, PathProblem
 
-__all__ = ["NewtonOutcome", "newton_minimise"]
+__all__ = ["NewtonOutcome", "lowest_mode", "newton_minimise"]
 
 _ARMIJO = 1e-4
 _MAX_DAMPING = 1e12
@@ -138,7 +138,7 @@ def newton_minimise(
         False,
         "max-iterations",
         f"gradient norm {gnorm:.2e} > {gtol:.1e} after {max_iterations} "
-        "iterations; raise max_iterations or loosen gtol",
+        "iterations; raise max_iterations (--max-iterations) or loosen gtol (--gtol)",
     )
 
 
@@ -156,7 +156,7 @@ def _negative_curvature_step(
     largest state move is ``min(max_step, 1)``; halved up to 20 times until
     the action decreases. Returns the new ``(x, A, g)`` or ``None``.
     """
-    v = _lowest_mode(H.banded()).reshape(x.shape)
+    v = lowest_mode(H.banded()).reshape(x.shape)
     v *= -1.0 if np.vdot(g, v) > 0 else 1.0
     v *= min(max_step, 1.0) / np.linalg.norm(v, axis=1).max()
     for _ in range(20):
@@ -167,7 +167,7 @@ def _negative_curvature_step(
     return None
 
 
-def _lowest_mode(ab: np.ndarray) -> np.ndarray:
+def lowest_mode(ab: np.ndarray) -> np.ndarray:
     """Eigenvector of the lowest eigenvalue of a symmetric banded matrix.
 
     ``ab`` is in LAPACK lower banded storage. The eigenvalue alone comes
