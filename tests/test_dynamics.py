@@ -14,6 +14,7 @@ from pathspace.dynamics import (
     lyapunov_entropy_production,
     make_system,
     ou_transition,
+    parse_params,
     ring_slots,
 )
 
@@ -122,3 +123,8 @@ def test_bad_system_requests_are_refused(kwargs, fragment):
 def test_linear_drift_refuses_non_square():
     with pytest.raises(PathspaceError, match="square"):
         LinearDrift(np.ones((2, 3)))
+
+
+def test_repeated_parameter_is_refused():
+    with pytest.raises(PathspaceError, match="given twice"):
+        parse_params(["theta=1", "theta=2"])

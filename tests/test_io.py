@@ -114,7 +114,11 @@ def test_dt_disagreement_is_refused(tmp_path):
     "text, fragment",
     [
         ("a,b\n1,2\n", "z0, z1"),
-        ("t,z0\n0,1\n1,x\n", "numbers"),
+        ("t,z0\n0,1\n1,x\n", "a number in row 3, column 'z0'"),
+        ("t,z0\n0,1\n1\n", "row 3 has 1 cells"),
+        ("t,z0,z0\n0,1,2\n1,2,3\n", "repeated columns"),
+        ("t,z0,z2\n0,1,2\n1,2,3\n", "without gaps"),
+        ("path,t,z0\n0.5,0,1\n0.5,1,2\n", "whole-number path ids"),
         ("t,z0,w\n0,1,2\n1,2,3\n", "unexpected columns"),
         ("t,z0\n0,1\n", "at least 2 samples"),
         ("z0\n1\n2\n3\n", "'t' column or --dt"),

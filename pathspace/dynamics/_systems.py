@@ -327,5 +327,9 @@ def parse_params(pairs: list[str] | None) -> dict[str, str]:
                 f"--param: expected name=value, got {pair!r}; for example "
                 "--param theta=1.5"
             )
+        if key.strip() in out:
+            raise PathspaceError(
+                f"--param: {key.strip()} is given twice; give each parameter once"
+            )
         out[key.strip()] = value.strip()
     return out

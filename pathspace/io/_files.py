@@ -229,15 +229,35 @@ def _read_csv(path: Path, dt: float | None) -> Trajectories:
         raise _fail(
             path, f"unexpected columns {unknown}; expected path, t, z0, z1, ..."
         )
-    try:
-        data = np.array(
-            [[float(c) if c.strip() else np.nan for c in r] for r in rows[1:]],
-            dtype=np.float64,
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise _fail(path, f"found repeated columns {repeated}; name each column once")
+    numbers = sorted(int(header[i][1:]) for i in state_cols)
+    if numbers != list(range(len(numbers))):
+        raise _fail(
+            path,
+            f"expected state columns z0 ... z{len(numbers) - 1}, found "
+            f"{[header[i] for i in state_cols]}; number them from z0 without gaps",
         )
-    except ValueError as exc:
-        raise _fail(path, f"expected numbers in every cell ({exc})") from None
-    if data.ndim != 2 or data.shape[1] != len(header):
-        raise _fail(path, f"expected {len(header)} cells in every row")
+    cells = np.full((len(rows) - 1, len(header)), np.nan)
+    for r, row in enumerate(rows[1:]):
+        if len(row) != len(header):
+            raise _fail(
+                path,
+                f"row {r + 2} has {len(row)} cells, expected {len(header)} as in "
+                "the header",
+            )
+        for c, cell in enumerate(row):
+            if cell.strip():
+                try:
+                    cells[r, c] = float(cell)
+                except ValueError:
+                    raise _fail(
+                        path,
+                        f"expected a number in row {r + 2}, column "
+                        f"{header[c]!r}, found {cell.strip()!r}",
+                    ) from None
+    data = cells
     order = sorted(state_cols, key=lambda i: int(header[i][1:]))
     states = data[:, order]
     has_t = "t" in header
@@ -248,6 +268,8 @@ def _read_csv(path: Path, dt: float | None) -> Trajectories:
         ids = data[:, header.index("path")]
         if not np.all(np.isfinite(ids)):
             raise _fail(path, "found a row with no path id")
+        if np.any(ids != np.round(ids)):
+            raise _fail(path, "expected whole-number path ids, found fractions")
         labels = list(dict.fromkeys(ids.tolist()))
     else:
         ids = np.zeros(len(data))
