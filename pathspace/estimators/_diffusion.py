@@ -157,7 +157,11 @@ def diffusive_scaling(traj: Trajectories, *, seed: int = 0) -> np.ndarray:
     """
     half = traj.z[:, ::2]
     if half.shape[1] < 3:
-        raise PathspaceError("diffusive scaling: need at least 5 samples per path")
+        source = traj.meta.get("source", "data")
+        raise PathspaceError(
+            f"{source}: expected at least 5 samples per path to check the "
+            f"diffusive scaling, found {traj.n_steps}; record longer paths"
+        )
     if traj.t is not None:
         coarse = Trajectories(half, t=traj.t[:, ::2])
     else:
