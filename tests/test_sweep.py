@@ -106,8 +106,11 @@ def test_bad_arguments_are_refused_before_any_work(tmp_path, kwargs, match):
 
 
 def _start(out: Path, tag: str, log: Path, base_seed: int) -> subprocess.Popen:
+    # A shell that starts the suite in the background makes its children
+    # ignore SIGINT; restore Python's handler so Ctrl-C is what is tested.
     code = (
-        "import sys\n"
+        "import signal, sys\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from test_sweep import make_points, sleepy_task\n"
         "from pathspace.experiments import run_sweep\n"
         f"run_sweep(sleepy_task, make_points({base_seed}), {str(out)!r}, "
