@@ -257,7 +257,7 @@ def measure(
     if plot is not None:
         from pathspace.experiments._measure_plot import plot_current
 
-        flag = "" if ep.status == "ok" else f" [{ep.status}]"
+        flag = "" if ep.status == "ok" else f"\n[{ep.status}]"
         plot_current(
             traj,
             plot,
