@@ -29,6 +29,12 @@ def check_seed(seed: Any) -> int:
 
 def check_dt(dt: Any, source: str = "dt") -> float:
     """A sampling interval: one finite number > 0."""
+    kind = np.asarray(dt).dtype.kind
+    if isinstance(dt, bool) or kind not in "fiu":
+        raise PathspaceError(
+            f"expected {source} to be one positive number, found {dt!r} of type "
+            f"{type(dt).__name__}; store the sampling interval as a number"
+        )
     try:
         value = float(np.asarray(dt, dtype=np.float64).reshape(()))
     except (TypeError, ValueError):

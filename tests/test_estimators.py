@@ -198,3 +198,10 @@ def test_paper_estimator_is_labelled_biased():
     with pytest.warns(PathspaceWarning, match="positive floor"):
         est = entropy_production(traj, "paper")
     assert est.status == "biased"
+
+
+@pytest.mark.parametrize("estimator", ["stratonovich", "projection"])
+def test_a_misspelt_option_is_refused_with_the_accepted_ones(estimator):
+    traj = simulate(make_system("ou", dim=2), 2, 200, 0.01, seed=0)
+    with pytest.raises(PathspaceError, match="unknown option estimater.*n_blocks"):
+        entropy_production(traj, estimator, estimater="paper")

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 
 from pathspace import PathspaceError
 from pathspace.io import load_trajectories, save_trajectories
@@ -91,6 +92,11 @@ def _write(tmp_path, name, **arrays):
             lambda p: (p / "bad.npz").write_bytes(b"not a zip") and p / "bad.npz",
             "could not read",
         ),
+        (
+            lambda p: _write(p, "nan.npz", z=np.full((2, 20, 2), np.nan), dt=0.1),
+            "finite states",
+        ),
+        (lambda p: _write(p, "sdt.npz", z=_walk(), dt="0.1"), "one positive number"),
         (lambda p: (p / "e.npz").write_bytes(b"") or p / "e.npz", "empty"),
         (lambda p: (p / "e.npy").write_bytes(b"") or p / "e.npy", "empty"),
         (lambda p: (p / "x.npy").write_bytes(b"x") and p / "x.npy", "could not read"),
@@ -155,3 +161,23 @@ def test_trajectories_refuse_bad_time_in_memory(time, fragment):
     with pytest.raises(PathspaceError, match=fragment) as info:
         Trajectories(_walk(1, 40, 2)[0], **time)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "z, fragment",
+    [
+        ([[0.0, 1.0], [1.0]], "rectangular"),
+        (np.zeros((0, 5, 2)), "empty"),
+        (np.full((30, 2), np.nan), "finite states"),
+    ],
+)
+def test_trajectories_refuse_bad_states_in_memory(z, fragment):
+    with pytest.raises(PathspaceError, match=fragment) as info:
+        Trajectories(z, dt=0.1)
+    assert "\n" not in str(info.value)
+
+
+def test_trajectories_take_a_tensor_that_requires_grad():
+    z = torch.randn(2, 30, 2, dtype=torch.float64, requires_grad=True)
+    traj = Trajectories(z, dt=0.1)
+    np.testing.assert_array_equal(traj.z, z.detach().numpy())

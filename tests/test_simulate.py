@@ -94,3 +94,8 @@ def test_bad_arguments_are_refused(kwargs, fragment):
 def test_exact_scheme_needs_a_linear_drift():
     with pytest.raises(PathspaceError, match="linear"):
         simulate(make_system("double-well"), 2, 5, 0.01, scheme="exact")
+
+
+def test_a_system_name_instead_of_a_drift_is_refused():
+    with pytest.raises(PathspaceError, match="make_system"):
+        simulate("ou", 2, 5, 0.01)

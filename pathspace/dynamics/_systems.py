@@ -273,14 +273,20 @@ def _parse_value(param: Parameter, raw: Any, system: str) -> Any:
             return np.asarray(raw, dtype=np.float64)
         if param.kind == "int":
             value = float(raw)
-            if value != int(value):
+            if value != int(value) or value < 1:
                 raise ValueError
             return int(value)
         value = float(raw)
     except (TypeError, ValueError):
+        shown = " ".join(repr(raw).split())  # one line, even for an array
+        kind = "a positive integer" if param.kind == "int" else f"a {param.kind}"
+        hint = (
+            "; for a matrix D build LinearDrift(F, D) or FunctionDrift(f, dim, D)"
+            if param.name == "D" and np.ndim(raw) > 0
+            else ""
+        )
         raise PathspaceError(
-            f"{system}: parameter {param.name} expects "
-            f"{'an' if param.kind == 'int' else 'a'} {param.kind}, got {raw!r}"
+            f"{system}: parameter {param.name} expects {kind}, got {shown}{hint}"
         ) from None
     if not np.isfinite(value):
         raise PathspaceError(

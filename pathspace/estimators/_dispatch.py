@@ -7,6 +7,8 @@ dimension).
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 from pathspace._errors import PathspaceError
@@ -64,17 +66,37 @@ def entropy_production(
     if estimator == "auto":
         estimator = choose_estimator(traj.dim, traj.n_paths * traj.n_steps)
     if estimator in ("stratonovich", "paper"):
+        _check_options(grid_entropy_production, options, estimator)
         est = grid_entropy_production(traj, estimator, seed=seed, **options)
     elif estimator == "projection":
         from pathspace.estimators._projection import projection_entropy_production
 
+        _check_options(projection_entropy_production, options, estimator)
         est = projection_entropy_production(traj, **options)
     else:
         from pathspace.estimators._neural import neural_entropy_production
 
+        _check_options(neural_entropy_production, options, estimator)
         est = neural_entropy_production(traj, seed=seed, **options)
     jumps = find_jumps(traj)
     if jumps and est.status in ("ok", "coarse-sampling", "biased"):
         est.status, est.message = "discontinuous", jumps
         warn_if_not_ok(est.status, est.message, "entropy production")
     return est
+
+
+def _check_options(fn: Callable[..., Any], options: dict[str, Any], name: str) -> None:
+    """Refuse an option the chosen estimator does not take, naming those it does."""
+    params = inspect.signature(fn).parameters
+    accepted = sorted(
+        k
+        for k, p in params.items()
+        if p.default is not p.empty and k not in ("estimator", "seed")
+    )
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise PathspaceError(
+            f"estimator {name!r}: unknown option {', '.join(unknown)}; it accepts "
+            f"{', '.join(accepted) or 'no options'} (the estimator itself is "
+            "chosen with estimator=...)"
+        )

@@ -324,7 +324,12 @@ def load_trajectories(path: str | Path, dt: float | None = None) -> Trajectories
             f"{path}: the file is empty (0 bytes); expected a {suffix} trajectory "
             "file; write it again"
         )
-    traj = readers[suffix](path, dt)
+    try:
+        traj = readers[suffix](path, dt)
+    except PathspaceError as err:
+        if str(err).startswith(str(path)):
+            raise
+        raise _fail(path, str(err)) from None
     validate_trajectories(traj, str(path))
     traj.meta.setdefault("source", str(path))
     return traj

@@ -30,6 +30,7 @@ __all__ = ["NewtonOutcome", "lowest_mode", "newton_minimise"]
 
 _ARMIJO = 1e-4
 _MAX_DAMPING = 1e12
+_ROUNDING = 1e-10  # Newton decrement / |action| below which steps are noise
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,23 @@ def newton_minimise(
                     "try more steps or another initial path",
                 )
         x, A, g = x + p, A_new, g_new
+        # A full Newton step that neither shrinks the gradient nor promises a
+        # decrease above rounding (the Newton decrement g^T H^-1 g / 2 against
+        # the size of the action) means the optimum is reached to the precision
+        # of floating point: a large action leaves a gradient above gtol.
+        stuck = np.linalg.norm(g) > 0.5 * gnorm
+        if damping == 0.0 and stuck and -0.5 * slope <= _ROUNDING * max(1.0, abs(A)):
+            gnorm = float(np.linalg.norm(g))
+            return NewtonOutcome(
+                x,
+                A,
+                gnorm,
+                it + 1,
+                True,
+                "converged",
+                f"gradient norm {gnorm:.2e} is at the rounding level of the "
+                f"action {A:.3g}: Newton steps no longer change it",
+            )
         damping = 0.0 if damping < 1e-6 else damping / 10.0
     return NewtonOutcome(
         x,

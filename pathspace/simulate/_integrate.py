@@ -117,6 +117,12 @@ def simulate(
         On invalid arguments, or when a state turns non-finite (the message
         names the system and the step).
     """
+    if not isinstance(drift, Drift):
+        raise PathspaceError(
+            f"drift: expected a pathspace Drift, got {type(drift).__name__}; "
+            "build one with make_system(name, **params), LinearDrift(F, D) or "
+            "FunctionDrift(f, dim, D)"
+        )
     n_paths = check_int(n_paths, "n_paths")
     n_steps = check_int(n_steps, "n_steps")
     burn_in = check_int(burn_in, "burn_in", 0)

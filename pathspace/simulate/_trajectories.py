@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import torch
 
 from pathspace._errors import PathspaceError
 from pathspace._validation import check_dt, check_times
@@ -109,7 +110,17 @@ class Trajectories:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        z = np.asarray(self.z)
+        z = self.z
+        if isinstance(z, torch.Tensor):
+            z = z.detach().cpu().numpy()
+        try:
+            z = np.asarray(z)
+        except ValueError:
+            raise PathspaceError(
+                "z: expected a rectangular array, found rows of different "
+                "lengths; pad paths with NaN (gaps) or pass them as separate "
+                "Trajectories"
+            ) from None
         if z.dtype.kind not in "fiu":
             raise PathspaceError(
                 f"z: expected real numbers, found dtype {z.dtype}; convert "
@@ -133,7 +144,17 @@ class Trajectories:
             raise PathspaceError(
                 "time: expected exactly one of a constant dt or timestamps t"
             )
+        if z.size == 0:
+            raise PathspaceError(
+                f"z: expected at least one state, found an empty array of shape "
+                f"{z.shape}"
+            )
         gaps = ~np.all(np.isfinite(z), axis=-1)
+        if gaps.all():
+            raise PathspaceError(
+                "z: expected finite states, found none (every sample has a NaN "
+                "or infinite coordinate); check the data or its loading"
+            )
         if gaps.any():
             z = z.copy()
             z[gaps] = np.nan
