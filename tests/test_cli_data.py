@@ -105,3 +105,48 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, args, fragmen
     assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) <= 3  # one line, maybe wrapped
     assert set(tmp_path.rglob("*")) == before
+
+
+def test_measurement_noise_is_flagged_not_reported_ok(tmp_path):
+    # white noise: increments anti-correlated, apparent D halves with the lag
+    z = np.random.default_rng(0).standard_normal((10, 500, 2))
+    np.savez(tmp_path / "noise.npz", z=z, dt=0.01)
+    out = tmp_path / "noise.json"
+    result = _run("measure", tmp_path / "noise.npz", "--json", out)
+    assert result.exit_code == 0, result.output
+    record = json.loads(out.read_text())
+    assert max(record["diffusive_scaling"]) < 0.6
+    assert record["entropy_production"]["status"] == "assumption-violated"
+    assert any("anti-correlated" in w for w in record["warnings"])
+
+
+def test_a_clean_diffusion_passes_the_scaling_check(tmp_path):
+    data, out = tmp_path / "ou.npz", tmp_path / "ou.json"
+    result = _run(
+        "simulate", "rotating-ou", "--n-paths", 40, "--n-steps", 2000, "--out", data
+    )
+    assert result.exit_code == 0, result.output
+    assert _run("measure", data, "--json", out).exit_code == 0
+    record = json.loads(out.read_text())
+    assert record["entropy_production"]["status"] == "ok"
+    assert record["warnings"] == []
+
+
+@pytest.mark.parametrize("scale", [1e120, 1e-120])
+def test_values_out_of_float_range_are_refused_with_a_rescaling_hint(tmp_path, scale):
+    z = np.random.default_rng(1).standard_normal((2, 300, 2)).cumsum(1) * scale
+    np.savez(tmp_path / "far.npz", z=z, dt=0.01)
+    result = _run("measure", tmp_path / "far.npz")
+    assert result.exit_code == 2
+    line = result.output.strip()
+    assert "\n" not in line and "far.npz" in line and "divide z" in line
+
+
+def test_csv_with_equally_spaced_times_is_uniform(tmp_path):
+    t = np.arange(400) * 0.01  # rounding makes the differences unequal bits
+    z = np.random.default_rng(2).standard_normal((400, 2)).cumsum(0) * 0.1
+    rows = "\n".join(f"{a},{b},{c}" for a, b, c in zip(t, *z.T, strict=True))
+    (tmp_path / "u.csv").write_text("t,z0,z1\n" + rows + "\n")
+    out = tmp_path / "u.json"
+    assert _run("measure", tmp_path / "u.csv", "--json", out).exit_code == 0
+    assert json.loads(out.read_text())["dt_uniform"] is True

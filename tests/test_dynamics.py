@@ -100,6 +100,9 @@ def test_softmax_paper_system_is_gradient_at_zero_asymmetry():
     J = drift.jacobian(z)
     torch.testing.assert_close(J, J.transpose(-1, -2), rtol=0, atol=1e-12)
     assert ring_slots(4, 1.0).shape == (4, 2)
+    assert drift.exact_entropy_production() == 0.0
+    # with asymmetry, or with anisotropic D, no closed form is claimed
+    assert make_system("paper-softmax", theta=0.5).exact_entropy_production() is None
 
 
 @pytest.mark.parametrize(

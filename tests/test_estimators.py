@@ -205,3 +205,30 @@ def test_a_misspelt_option_is_refused_with_the_accepted_ones(estimator):
     traj = simulate(make_system("ou", dim=2), 2, 200, 0.01, seed=0)
     with pytest.raises(PathspaceError, match="unknown option estimater.*n_blocks"):
         entropy_production(traj, estimator, estimater="paper")
+
+
+def test_jackknife_equals_refitting_without_each_block():
+    # Reference implementation: the estimator refitted on the data with one
+    # path (one block) removed, on the same grid, for every path.
+    from pathspace.estimators._entropy import grid_entropy_production
+    from pathspace.estimators._grid import make_grid
+
+    traj = simulate(make_system("paper-linear"), 21, 300, 0.01, seed=3)
+    edges = list(make_grid(traj.transitions().midpoint, 12).edges)
+    opts = {"bins": edges, "n_boot": 2}
+    est = grid_entropy_production(traj, n_blocks=21, jackknife=True, **opts)
+    full = grid_entropy_production(traj, n_blocks=21, **opts)
+    left_out = [
+        grid_entropy_production(
+            Trajectories(np.delete(traj.z, k, axis=0), dt=traj.dt),
+            n_blocks=20,
+            **opts,
+        ).value
+        for k in range(21)
+    ]
+    expected = full.value - 20 * (np.mean(left_out) - full.value)
+    assert est.value == pytest.approx(expected, rel=1e-10, abs=1e-12)
+    assert est.details["jackknife_correction"] == pytest.approx(
+        expected - full.value, rel=1e-8
+    )
+    assert est.bias == pytest.approx(est.raw - est.value, rel=1e-12)

@@ -81,6 +81,7 @@ def test_blow_up_is_reported_with_system_and_step():
     [
         ({"n_paths": 0}, "n_paths"),
         ({"dt": -0.1}, "dt"),
+        ({"dt": "0.01"}, "dt to be one positive number"),
         ({"scheme": "rk4"}, "scheme"),
         ({"record_every": 0}, "record_every"),
     ],

@@ -60,11 +60,15 @@ def handle_errors(fn: F) -> F:
             fail(f"not supported: {exc}")
         except (np.linalg.LinAlgError, FloatingPointError, OverflowError) as exc:
             fail(
-                f"numerical failure ({type(exc).__name__}: {exc}); the "
-                "parameters are probably too large or the system unstable"
+                f"numerical failure ({type(exc).__name__}: {exc}); an "
+                "intermediate overflowed or lost all precision: rescale extreme "
+                "inputs or parameters, or check that the system is stable"
             )
         except MemoryError:
-            fail("out of memory; ask for fewer paths, steps or bins")
+            fail(
+                "out of memory; ask for a smaller problem (fewer paths, steps, "
+                "dimensions or bins)"
+            )
         except KeyboardInterrupt:
             fail("interrupted")
 
@@ -126,7 +130,8 @@ def parse_vector(text: str, option: str, dim: int | None = None) -> np.ndarray:
         raise PathspaceError(f"{option}: expected finite numbers, got {text!r}")
     if dim is not None and values.size != dim:
         raise PathspaceError(
-            f"{option}: expected {dim} numbers for this {dim}-D system, got "
+            f"{option}: expected {dim} number{'s' if dim > 1 else ''} for this "
+            f"{dim}-D system, got "
             f"{values.size} ({text!r})"
         )
     return values

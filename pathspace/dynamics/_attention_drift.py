@@ -116,3 +116,18 @@ class SoftmaxAttentionDrift(Drift):
 
     def divergence(self, z: Any) -> torch.Tensor:
         return torch.diagonal(self.jacobian(z), dim1=-2, dim2=-1).sum(-1)
+
+    def exact_entropy_production(self) -> float | None:
+        """Zero when the drift is a gradient for an isotropic ``D``, else unknown.
+
+        With ``M = c I`` the readout is ``(beta / c s) grad logsumexp_j(s c
+        z^T m_j)``, so ``f = -grad U`` and, with ``D`` a multiple of the
+        identity, detailed balance holds. Otherwise no closed form is known.
+        """
+        c = self.M[0, 0]
+        isotropic = np.array_equal(
+            self.diffusion, self.diffusion[0, 0] * np.eye(self.dim)
+        )
+        if np.array_equal(self.M, c * np.eye(self.dim)) and isotropic:
+            return 0.0
+        return None

@@ -37,8 +37,9 @@ def _check_stable(F: np.ndarray) -> None:
     growth = np.linalg.eigvals(F).real.max()
     if growth >= 0:
         raise PathspaceError(
-            "linear drift: a stationary state needs every eigenvalue of F with "
-            f"negative real part, found {growth:.3g}; use a stable F"
+            "linear drift: a stationary state needs every eigenvalue of the "
+            f"drift matrix F with negative real part, found one with real part "
+            f"{growth:.3g}; use a stable F (for ou: theta > 0)"
         )
 
 

@@ -149,7 +149,7 @@ def _maier_stein(beta: float, D: float) -> Drift:
     return cls(f, 2, D, name="maier-stein", params={"beta": beta, "D": D})
 
 
-_D = "diffusion coefficient D (scalar: D * I)"
+_D = "diffusion coefficient, D * I (a matrix D: LinearDrift(F, D) in Python)"
 
 SYSTEMS: dict[str, SystemSpec] = {
     s.name: s

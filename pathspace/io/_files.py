@@ -91,6 +91,10 @@ def _check_t(path: Path, t: Any, z: np.ndarray) -> np.ndarray:
         raise _fail(path, str(err)) from None
 
 
+# Squares and products of sums must stay finite and normal in float64.
+_LARGEST, _SMALLEST = 1e100, 1e-100
+
+
 def validate_trajectories(traj: Trajectories, source: str = "data") -> None:
     """Refuse trajectories that no estimator can use.
 
@@ -109,6 +113,15 @@ def validate_trajectories(traj: Trajectories, source: str = "data") -> None:
             f"samples, found {len(tr)}; record longer trajectories"
         )
     spread = np.abs(tr.increment).max(axis=0)
+    top = float(np.nanmax(np.abs(traj.z)))
+    if top > _LARGEST or 0 < spread.max() < _SMALLEST:
+        raise PathspaceError(
+            f"{source}: expected values between {_SMALLEST:g} and {_LARGEST:g} "
+            f"in size, found states up to {top:.3g} moving by at most "
+            f"{spread.max():.3g}; squares of such numbers overflow or underflow "
+            "in float64: divide z by a typical scale (entropy production and "
+            "non-normality do not change; D scales with its square)"
+        )
     still = np.nonzero(spread == 0)[0]
     if still.size:
         axes = ", ".join(f"z{i}" for i in still)

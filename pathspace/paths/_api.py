@@ -165,7 +165,8 @@ def _vector(value: Any, name: str, dim: int) -> np.ndarray:
     v = np.atleast_1d(np.asarray(value, dtype=np.float64))
     if v.shape != (dim,) or not np.all(np.isfinite(v)):
         raise PathspaceError(
-            f"{name}: expected {dim} finite numbers for this {dim}-D drift, got "
+            f"{name}: expected {dim} finite number{'s' if dim > 1 else ''} for "
+            f"this {dim}-D drift, got "
             f"{np.asarray(value).tolist()!r}"
         )
     return v

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from pathspace._errors import PathspaceError
-from pathspace._validation import check_int, check_seed
+from pathspace._validation import check_dt, check_int, check_seed
 from pathspace.dynamics import Drift, LinearDrift
 from pathspace.simulate._trajectories import Trajectories
 
@@ -128,8 +128,7 @@ def simulate(
     burn_in = check_int(burn_in, "burn_in", 0)
     record_every = check_int(record_every, "record_every")
     chunk_paths = check_int(chunk_paths, "chunk_paths")
-    if not np.isfinite(dt) or dt <= 0:
-        raise PathspaceError(f"dt: expected a positive time step, got {dt!r}")
+    dt = check_dt(dt)
     if scheme not in SCHEMES:
         raise PathspaceError(
             f"scheme: expected one of {', '.join(SCHEMES)}, got {scheme!r}"

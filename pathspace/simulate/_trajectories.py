@@ -141,8 +141,11 @@ class Trajectories:
                 "(n_steps, 1)"
             )
         if (self.dt is None) == (self.t is None):
+            found = "neither" if self.dt is None else "both"
             raise PathspaceError(
-                "time: expected exactly one of a constant dt or timestamps t"
+                f"time: expected exactly one of a constant dt or timestamps t, "
+                f"found {found}; pass Trajectories(z, dt=...) or "
+                "Trajectories(z, t=...)"
             )
         if z.size == 0:
             raise PathspaceError(
