@@ -242,7 +242,13 @@ def grid_entropy_production(
     Remaining biases of the default estimator: bin averaging of ``v``
     (relative order ``h^2 / (6 l^2)`` for bins of width ``h`` and a field
     varying on a length ``l``), the mass of bins with a single transition,
-    and finite ``dt`` (relative order ``dt`` times the relaxation rate).
+    finite ``dt`` beyond first order, and, unless ``jackknife`` is set, the
+    ``1 / n`` term of the ratios. In the large-data limit on the default
+    grid for 4 x 10^6 transitions (computed from the exact expected sums of
+    Ornstein-Uhlenbeck transitions) the first three come to -0.12 % to
+    -0.32 % of the exact value on the paper's linear model (theta = 1, 2),
+    a two-temperature gyrator and a random non-normal drift with full
+    ``D``; the last is +0.3 % at ``theta = 1`` and 4 x 10^6 transitions.
     """
     if estimator not in GRID_ESTIMATORS:
         raise PathspaceError(
