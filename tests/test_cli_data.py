@@ -90,7 +90,14 @@ def test_record_pendulum_then_measure(tmp_path):
         (["simulate", "ou", "--out", "{tmp}/s.csv"], ".npz"),
         (
             ["record", "pendulum", "--torque-noise", "0", "--out", "{tmp}/r.npz"],
-            "torque_noise",
+            "--torque-noise",
+        ),
+        (["simulate", "ou", "--n-paths", "0", "--out", "{tmp}/s.npz"], "--n-paths"),
+        (["simulate", "ou", "--burn-in", "-1", "--out", "{tmp}/s.npz"], "--burn-in"),
+        (["record", "pendulum", "--n-steps", "1", "--out", "{tmp}/r.npz"], "--n-steps"),
+        (
+            ["record", "pendulum", "--damping", "-1", "--out", "{tmp}/r.npz"],
+            "--damping",
         ),
     ],
 )

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from pathspace._errors import PathspaceError, PathspaceWarning
-from pathspace._validation import check_seed
+from pathspace._validation import check_int, check_seed
 from pathspace.cli._common import (
     check_output_path,
     console,
@@ -67,10 +67,11 @@ def simulate(
     from pathspace.simulate import simulate as run
 
     check_output_path(out, (".npz",), "--out")
-    if n_steps < 2:
-        raise PathspaceError(
-            f"--n-steps: expected at least 2 recorded states, got {n_steps}"
-        )
+    check_int(n_paths, "--n-paths")
+    check_int(n_steps, "--n-steps", 2)
+    check_int(burn_in, "--burn-in", 0)
+    check_int(record_every, "--record-every")
+    check_int(seed, "--seed", 0)
     drift = make_system(system, **parse_params(param))
     traj = run(
         drift,
@@ -105,6 +106,15 @@ def record(
     from pathspace.io._record import record_pendulum
 
     check_output_path(out, (".npz",), "--out")
+    check_int(n_paths, "--n-paths")
+    check_int(n_steps, "--n-steps", 2)
+    check_int(seed, "--seed", 0)
+    if not np.isfinite(damping) or damping < 0:
+        raise PathspaceError(f"--damping: expected a number >= 0, got {damping}")
+    if not np.isfinite(torque_noise) or torque_noise <= 0:
+        raise PathspaceError(
+            f"--torque-noise: expected a number > 0, got {torque_noise}"
+        )
     traj = record_pendulum(
         n_paths, n_steps, damping=damping, torque_noise=torque_noise, seed=seed
     )
