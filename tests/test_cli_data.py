@@ -127,6 +127,22 @@ def test_measurement_noise_is_flagged_not_reported_ok(tmp_path):
     assert any("anti-correlated" in w for w in record["warnings"])
 
 
+def test_a_time_major_array_is_flagged_with_the_axes_to_swap(tmp_path):
+    data = tmp_path / "ou.npz"
+    result = _run(
+        "simulate", "rotating-ou", "--n-paths", 40, "--n-steps", 2000, "--out", data
+    )
+    assert result.exit_code == 0, result.output
+    with np.load(data) as f:
+        z, dt = f["z"], f["dt"]
+    np.savez(tmp_path / "tm.npz", z=np.swapaxes(z, 0, 1), dt=dt)
+    out = tmp_path / "tm.json"
+    assert _run("measure", tmp_path / "tm.npz", "--json", out).exit_code == 0
+    record = json.loads(out.read_text())
+    assert record["entropy_production"]["status"] == "assumption-violated"
+    assert any("swap the first two axes" in w for w in record["warnings"])
+
+
 def test_a_clean_diffusion_passes_the_scaling_check(tmp_path):
     data, out = tmp_path / "ou.npz", tmp_path / "ou.json"
     result = _run(

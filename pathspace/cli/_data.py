@@ -180,6 +180,25 @@ def _table(record: dict) -> Table:
 _SHRINK = 0.75
 
 
+# Mean squared difference between consecutive paths at the same step, over
+# that between consecutive steps, below which the array looks stored
+# time-major. Independent stationary paths sit near tr(C) / (tr(D) dt) >> 1
+# for covariance C, paths started together near n_steps >> 1; an array
+# (n_steps, n_paths, dim) read as (n_paths, n_steps, dim) gives the inverse,
+# about dt times the relaxation rate.
+_TIME_MAJOR = 0.25
+
+
+def _path_step_ratio(traj) -> float:
+    """How far apart consecutive paths are against consecutive steps."""
+    z = traj.z
+    if z.shape[0] < 3:
+        return np.inf
+    across = np.nanmean(np.sum((z[1:] - z[:-1]) ** 2, axis=-1))
+    along = np.nanmean(np.sum((z[:, 1:] - z[:, :-1]) ** 2, axis=-1))
+    return float(across / along)
+
+
 def _uniform(traj) -> bool:
     """Whether timestamps are equally spaced up to rounding."""
     dt = traj.transitions().dt
@@ -258,7 +277,7 @@ def measure(
             "velocity); the entropy production treating every coordinate as "
             "even and diffusive is not well defined and grows as dt shrinks"
         )
-    elif scaling.min() < _SHRINK and ep.status == "ok":
+    elif scaling.min() < _SHRINK and ep.status in ("ok", "coarse-sampling"):
         ep.status = "assumption-violated"
         ep.message = (
             f"apparent diffusion shrinks to {scaling.min():.2g} of itself when "
@@ -267,6 +286,16 @@ def measure(
             "measurement noise added to the states or from samples far apart "
             "against the relaxation time; the data are not a finely sampled "
             "diffusion, so the entropy production is not reliable"
+        )
+    ratio = _path_step_ratio(traj)
+    if ratio < _TIME_MAJOR:
+        ep.status = "assumption-violated"
+        ep.message = (
+            f"consecutive paths differ {1 / ratio:.3g} times less than "
+            "consecutive steps: the array looks stored time-major, "
+            f"(n_steps, n_paths, dim) = {traj.z.shape}; pathspace reads "
+            "(n_paths, n_steps, dim), so swap the first two axes "
+            "(np.swapaxes(z, 0, 1))"
         )
     if ep.status != "ok" and not any(m.endswith(ep.message) for m in messages):
         messages.append(ep.message)
