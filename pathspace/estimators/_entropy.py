@@ -220,11 +220,11 @@ def grid_entropy_production(
         the U-statistic's random normalisation, ``D^-1``), by the
         delete-one-block jackknife ``(K - 1) (mean_k sigma_(-k) - sigma)``
         over the ``K`` blocks. Off by default: the correction is small
-        against the error bar where it is right (+0.013 at ``theta = 1``,
-        +0.032 at ``theta = 2`` on the paper's linear model at 4 x 10^6
+        against the error bar where it is right (+0.014 at ``theta = 1``,
+        +0.033 at ``theta = 2`` on the paper's linear model at 4 x 10^6
         transitions, a third of a standard error) and it amplifies the
         pure-noise part of the estimate near equilibrium (its spread at
-        ``theta = 0`` grows from 0.0056 to 0.0071). Worth it for strongly
+        ``theta = 0`` grows from 0.0056 to 0.0070). Worth it for strongly
         irreversible data that are short. The correction is in
         ``details["jackknife_correction"]``.
 
