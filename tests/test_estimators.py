@@ -263,3 +263,29 @@ def test_large_data_limit_is_within_the_bias_budget(case):
     assert abs(corrected - exact) <= 0.005 * exact
     # the first-order dt extrapolation must bring it closer
     assert abs(corrected - exact) < abs(plain - exact)
+
+
+def _assumption_status(z, dt=0.01):
+    with pytest.warns(PathspaceWarning):
+        est = entropy_production(Trajectories(z, dt=dt))
+    return est
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_api_flags_data_that_break_the_assumptions(seed):
+    drift = make_system("rotating-ou")
+    # the same stationary data pass, then fail stored time-major
+    good = simulate(drift, 40, 2000, 0.01, seed=seed, scheme="exact")
+    assert entropy_production(good).status == "ok"
+    est = _assumption_status(np.swapaxes(good.z, 0, 1))
+    assert est.status == "assumption-violated" and "time-major" in est.message
+    # an ensemble relaxing from one start is not stationary
+    start = simulate(drift, 200, 400, 0.01, seed=seed, z0=[4.0, 4.0], scheme="exact")
+    est = _assumption_status(start.z)
+    assert est.status == "assumption-violated" and "not stationary" in est.message
+    # a position driven by a noisy velocity is smooth, not diffusive
+    rng = np.random.default_rng(seed)
+    v = simulate(make_system("ou", dim=1), 40, 4000, 0.01, seed=seed).z[..., 0]
+    x = np.cumsum(v, axis=1) * 0.01 + rng.normal(size=(40, 1))
+    est = _assumption_status(np.stack([x - x.mean(1, keepdims=True), v], -1))
+    assert est.status == "assumption-violated" and "smooth" in est.message

@@ -56,6 +56,20 @@ def test_gaps_are_kept_as_gaps(tmp_path):
     assert len(traj.transitions()) == 2 * 29 - 2
 
 
+def _save_npy(tmp_path, name):
+    path = tmp_path / name
+    with open(path, "wb") as f:  # np.save would append .npy to the name
+        np.save(f, _walk())
+    return path
+
+
+def _save_npz(tmp_path, name):
+    path = tmp_path / name
+    with open(path, "wb") as f:  # np.savez would append .npz to the name
+        np.savez(f, z=_walk(), dt=0.1)
+    return path
+
+
 def _write(tmp_path, name, **arrays):
     path = tmp_path / name
     np.savez(path, **arrays)
@@ -70,8 +84,8 @@ def _write(tmp_path, name, **arrays):
         (lambda p: _write(p, "n.npz", y=np.zeros((10, 2)), dt=1.0), "named 'z'"),
         (lambda p: _write(p, "t.npz", z=_walk(1, 3, 8)[0], dt=1.0), "transposed"),
         (lambda p: _write(p, "1d.npz", z=np.arange(10.0), dt=1.0), "(n_steps, 1)"),
-        (lambda p: _write(p, "dt0.npz", z=_walk(), dt=0.0), "dt > 0"),
-        (lambda p: _write(p, "dtneg.npz", z=_walk(), dt=-1.0), "dt > 0"),
+        (lambda p: _write(p, "dt0.npz", z=_walk(), dt=0.0), "number > 0"),
+        (lambda p: _write(p, "dtneg.npz", z=_walk(), dt=-1.0), "number > 0"),
         (lambda p: _write(p, "nodt.npz", z=_walk()), "neither"),
         (
             lambda p: _write(
@@ -100,6 +114,40 @@ def _write(tmp_path, name, **arrays):
         (lambda p: (p / "e.npz").write_bytes(b"") or p / "e.npz", "empty"),
         (lambda p: (p / "e.npy").write_bytes(b"") or p / "e.npy", "empty"),
         (lambda p: (p / "x.npy").write_bytes(b"x") and p / "x.npy", "could not read"),
+        (lambda p: _write(p, "big.npz", z=_walk(), dt=1e300), "other units"),
+        (lambda p: _write(p, "tiny.npz", z=_walk(), dt=1e-300), "other units"),
+        (lambda p: _save_npy(p, "npy.npz"), "rename the file to .npy"),
+        (lambda p: _save_npz(p, "npz.npy"), "rename the file to .npz"),
+        (
+            lambda p: _write(
+                p, "f32off.npz", z=(0.1 * _walk() + 1e6).astype(np.float32), dt=1.0
+            ),
+            "rounded to steps of 0.0625",
+        ),
+        (
+            lambda p: _write(
+                p,
+                "lattice.npz",
+                z=np.cumsum(
+                    np.random.default_rng(0).choice([-1, 1], size=(3, 50, 2)), axis=1
+                ).astype(np.int8),
+                dt=1.0,
+            ),
+            "stored as integers",
+        ),
+        (
+            lambda p: _write(
+                p,
+                "t32.npz",
+                z=_walk(1, 50, 2),
+                t=(1e5 + 0.01 * np.arange(50)).astype(np.float32),
+            ),
+            "store t as float64",
+        ),
+        (
+            lambda p: _write(p, "many1d.npz", z=_walk(10, 50, 1)[..., 0], dt=0.1),
+            r"z\[\.\.\., None\]",
+        ),
     ],
 )
 def test_refusals_are_one_line(tmp_path, make, fragment):
@@ -148,9 +196,9 @@ def test_csv_with_byte_order_mark_is_read(tmp_path):
 @pytest.mark.parametrize(
     "time, fragment",
     [
-        ({"dt": -1.0}, "dt > 0"),
-        ({"dt": 0.0}, "dt > 0"),
-        ({"dt": float("nan")}, "dt > 0"),
+        ({"dt": -1.0}, "number > 0"),
+        ({"dt": 0.0}, "number > 0"),
+        ({"dt": float("nan")}, "number > 0"),
         ({"dt": "fast"}, "one positive number"),
         ({"t": np.arange(40.0)[::-1]}, "increasing"),
         ({"t": np.zeros(40)}, "increasing"),
@@ -181,3 +229,22 @@ def test_trajectories_take_a_tensor_that_requires_grad():
     z = torch.randn(2, 30, 2, dtype=torch.float64, requires_grad=True)
     traj = Trajectories(z, dt=0.1)
     np.testing.assert_array_equal(traj.z, z.detach().numpy())
+
+
+def test_coarse_storage_is_refused_only_when_it_matters():
+    z = _walk(3, 50, 2)
+    Trajectories(z.astype(np.float32), dt=0.1)  # near zero: fine
+    Trajectories((10 * z).round().astype(np.int32), dt=0.1)  # steps ~10: fine
+    with pytest.raises(PathspaceError, match="stored as float32"):
+        Trajectories((0.1 * z + 1e6).astype(np.float32), dt=0.1)
+    t = (1e3 + 0.1 * np.arange(50)).astype(np.float32)  # rounding 6e-5
+    Trajectories(z, t=t)
+    with pytest.raises(PathspaceError, match="store t as float64"):
+        Trajectories(z, t=(1e5 + 0.01 * np.arange(50)).astype(np.float32))
+
+
+def test_trajectories_refuse_a_transposed_3d_layout():
+    with pytest.raises(PathspaceError, match="looks transposed") as info:
+        Trajectories(_walk(4, 50, 3).swapaxes(1, 2), dt=0.1)
+    assert "\n" not in str(info.value)
+    assert Trajectories(_walk(4, 1, 3), dt=0.1).n_steps == 1  # snapshots pass

@@ -127,8 +127,8 @@ def record(
     if frac > 0:
         console.print(
             f"note: the environment clipped the torque at +-2 in "
-            f"{100 * frac:.2f} % of steps; lower --torque-noise to "
-            "avoid it",
+            f"{100 * frac:.2f} % of steps; lower --torque-noise or "
+            "--damping to avoid it",
             soft_wrap=True,
         )
 
@@ -171,32 +171,6 @@ def _table(record: dict) -> Table:
     for w in record["warnings"]:
         table.add_row("[yellow]warning[/]", w)
     return table
-
-
-# Lag-doubling ratio of the apparent diffusion below which the data are not
-# a diffusion: an Ornstein-Uhlenbeck process reaches it only at a sampling
-# interval of 0.35 relaxation times (ratio (1 + exp(-2 a dt)) / 2), white
-# measurement noise sits at 0.5.
-_SHRINK = 0.75
-
-
-# Mean squared difference between consecutive paths at the same step, over
-# that between consecutive steps, below which the array looks stored
-# time-major. Independent stationary paths sit near tr(C) / (tr(D) dt) >> 1
-# for covariance C, paths started together near n_steps >> 1; an array
-# (n_steps, n_paths, dim) read as (n_paths, n_steps, dim) gives the inverse,
-# about dt times the relaxation rate.
-_TIME_MAJOR = 0.25
-
-
-def _path_step_ratio(traj) -> float:
-    """How far apart consecutive paths are against consecutive steps."""
-    z = traj.z
-    if z.shape[0] < 3:
-        return np.inf
-    across = np.nanmean(np.sum((z[1:] - z[:-1]) ** 2, axis=-1))
-    along = np.nanmean(np.sum((z[:, 1:] - z[:, :-1]) ** 2, axis=-1))
-    return float(across / along)
 
 
 def _uniform(traj) -> bool:
@@ -267,35 +241,6 @@ def measure(
             "an underdamped system whose noise enters the velocity alone), so "
             "the entropy production with all coordinates even is dominated "
             "by them"
-        )
-    if scaling.max() > 1.3 and ep.status in ("ok", "coarse-sampling"):
-        ep.status = "assumption-violated"
-        ep.message = (
-            f"apparent diffusion grows {scaling.max():.2g}-fold when the lag "
-            "doubles along some direction: that coordinate is smooth, not "
-            "diffusive (e.g. a position whose noise enters through its "
-            "velocity); the entropy production treating every coordinate as "
-            "even and diffusive is not well defined and grows as dt shrinks"
-        )
-    elif scaling.min() < _SHRINK and ep.status in ("ok", "coarse-sampling"):
-        ep.status = "assumption-violated"
-        ep.message = (
-            f"apparent diffusion shrinks to {scaling.min():.2g} of itself when "
-            "the lag doubles along some direction (a diffusion keeps it near "
-            "1): successive increments are anti-correlated, as from "
-            "measurement noise added to the states or from samples far apart "
-            "against the relaxation time; the data are not a finely sampled "
-            "diffusion, so the entropy production is not reliable"
-        )
-    ratio = _path_step_ratio(traj)
-    if ratio < _TIME_MAJOR:
-        ep.status = "assumption-violated"
-        ep.message = (
-            f"consecutive paths differ {1 / ratio:.3g} times less than "
-            "consecutive steps: the array looks stored time-major, "
-            f"(n_steps, n_paths, dim) = {traj.z.shape}; pathspace reads "
-            "(n_paths, n_steps, dim), so swap the first two axes "
-            "(np.swapaxes(z, 0, 1))"
         )
     if ep.status != "ok" and not any(m.endswith(ep.message) for m in messages):
         messages.append(ep.message)

@@ -13,6 +13,10 @@ from typing import Any
 
 from pathspace._errors import PathspaceError
 from pathspace._validation import check_seed
+from pathspace.estimators._assumptions import (
+    assumption_violation,
+    time_major_violation,
+)
 from pathspace.estimators._diffusion import find_jumps
 from pathspace.estimators._entropy import grid_entropy_production
 from pathspace.estimators._result import Estimate, warn_if_not_ok
@@ -50,7 +54,12 @@ def entropy_production(
     Returns
     -------
     Estimate
-        Value in nats per unit time with its standard error.
+        Value in nats per unit time with its standard error. Its status is
+        ``assumption-violated``, with the reason in ``message``, when the
+        data do not look like stationary paths of a diffusion stored
+        ``(n_paths, n_steps, dim)`` (see
+        :mod:`pathspace.estimators._assumptions`), and ``discontinuous``
+        when some increment is a jump.
     """
     if not isinstance(traj, Trajectories):
         raise PathspaceError(
@@ -81,6 +90,13 @@ def entropy_production(
     jumps = find_jumps(traj)
     if jumps and est.status in ("ok", "coarse-sampling", "biased"):
         est.status, est.message = "discontinuous", jumps
+        warn_if_not_ok(est.status, est.message, "entropy production")
+    if est.status in ("ok", "coarse-sampling"):
+        reason = assumption_violation(traj, seed=seed)
+    else:
+        reason = time_major_violation(traj)
+    if reason:
+        est.status, est.message = "assumption-violated", reason
         warn_if_not_ok(est.status, est.message, "entropy production")
     return est
 

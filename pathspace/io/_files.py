@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from pathspace._errors import PathspaceError
-from pathspace._validation import check_dt, check_times
+from pathspace._validation import check_dt, check_resolution, check_times
 from pathspace.io._atomic import default_mode
 from pathspace.simulate import Trajectories
 
@@ -56,7 +56,8 @@ def _check_z(path: Path, z: Any) -> np.ndarray:
     z = np.asarray(z)
     if z.dtype.kind not in "fiu":
         raise _fail(path, f"expected real-valued states, found dtype {z.dtype}")
-    if z.ndim == 2:
+    one_path = z.ndim == 2
+    if one_path:
         z = z[None]
     if z.ndim != 3:
         raise _fail(
@@ -79,8 +80,13 @@ def _check_z(path: Path, z: Any) -> np.ndarray:
             path,
             f"found {n_steps} steps of {dim} dimensions, which "
             "looks transposed; store z as (n_paths, n_steps, dim)"
-            " (transpose it with z.swapaxes(-1, -2))",
+            " (transpose it with z.swapaxes(-1, -2))"
+            + ("; many one-dimensional paths are z[..., None]" if one_path else ""),
         )
+    try:
+        check_resolution(z, "z")
+    except PathspaceError as err:
+        raise _fail(path, str(err)) from None
     return z.astype(np.float64)
 
 
@@ -139,6 +145,12 @@ def _read_npz(path: Path, dt: float | None) -> Trajectories:
             path,
             f"expected a NumPy .npz archive, could not read it ({type(exc).__name__})",
         ) from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise _fail(
+            path,
+            "expected a NumPy .npz archive, found a single .npy array; rename "
+            "the file to .npy and give --dt",
+        )
     with archive:
         keys = set(archive.files)
         if "z" not in keys:
@@ -210,6 +222,13 @@ def _read_npy(path: Path, dt: float | None) -> Trajectories:
             path,
             f"expected a NumPy .npy array, could not read it ({type(exc).__name__})",
         ) from None
+    if isinstance(z, np.lib.npyio.NpzFile):
+        z.close()
+        raise _fail(
+            path,
+            "expected a single .npy array, found a .npz archive; rename the "
+            "file to .npz",
+        )
     if dt is None:
         raise _fail(path, ".npy files hold no time; pass --dt (the sampling interval)")
     return Trajectories(_check_z(path, z), dt=_check_dt(path, dt, "--dt"))
