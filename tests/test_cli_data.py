@@ -173,3 +173,12 @@ def test_csv_with_equally_spaced_times_is_uniform(tmp_path):
     out = tmp_path / "u.json"
     assert _run("measure", tmp_path / "u.csv", "--json", out).exit_code == 0
     assert json.loads(out.read_text())["dt_uniform"] is True
+
+
+def test_reproduce_refused_by_the_scheduler_leaves_no_folder(tmp_path):
+    out = tmp_path / "figs"
+    args = ["reproduce", "fig1", "--quick", "--scheduler", "tcp://127.0.0.1:1"]
+    result = _run(*args, "--out", out)
+    assert result.exit_code == 2
+    assert "could not connect" in result.output and "Traceback" not in result.output
+    assert not out.exists()

@@ -248,3 +248,14 @@ def test_trajectories_refuse_a_transposed_3d_layout():
         Trajectories(_walk(4, 50, 3).swapaxes(1, 2), dt=0.1)
     assert "\n" not in str(info.value)
     assert Trajectories(_walk(4, 1, 3), dt=0.1).n_steps == 1  # snapshots pass
+
+
+def test_csv_and_npz_treat_a_dt_beside_timestamps_alike(tmp_path):
+    z = _walk(1, 40, 2)[0]
+    lines = ["t,z0,z1"] + [f"{0.1 * k},{a},{b}" for k, (a, b) in enumerate(z)]
+    (tmp_path / "t.csv").write_text("\n".join(lines))
+    np.savez(tmp_path / "t.npz", z=z, t=0.1 * np.arange(40))
+    for name in ("t.csv", "t.npz"):
+        assert load_trajectories(tmp_path / name, dt=0.1).n_steps == 40
+        with pytest.raises(PathspaceError, match="disagrees with the timestamps"):
+            load_trajectories(tmp_path / name, dt=0.2)

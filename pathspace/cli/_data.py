@@ -62,7 +62,7 @@ def simulate(
     record_every: Annotated[int, typer.Option(help="keep every k-th step")] = 1,
 ) -> None:
     """Simulate a named system and write a trajectory file."""
-    from pathspace.dynamics import make_system, parse_params
+    from pathspace.dynamics import LinearDrift, make_system, parse_params
     from pathspace.io import save_trajectories
     from pathspace.simulate import simulate as run
 
@@ -84,7 +84,15 @@ def simulate(
         record_every=record_every,
     )
     save_trajectories(out, traj)
-    console.print(f"wrote {out}: z {traj.z.shape}, dt = {traj.dt:g}")
+    console.print(f"wrote {out}: z {traj.z.shape}, dt = {traj.dt:g}", soft_wrap=True)
+    if scheme is Scheme.euler and isinstance(drift, LinearDrift):
+        console.print(
+            "note: Euler steps bias the stationary law at order dt times the "
+            "drift's rates (the exact values of `pathspace systems` are for "
+            "the continuous process); --scheme exact samples this linear "
+            "system without that bias",
+            soft_wrap=True,
+        )
 
 
 @handle_errors

@@ -112,7 +112,30 @@ def reproduce(
     _check_out(out)
     names = list(FIGURES) if figure is Figure.all else [figure.value]
     functions = {name: _load(name) for name in names}
+    created = not out.exists()
+    try:
+        _run_all(functions, out, quick, seed, scheduler)
+    except PathspaceError:
+        if created:
+            _remove_empty(out)  # a refused run leaves nothing behind
+        raise
 
+
+def _remove_empty(folder: Path) -> None:
+    """Remove ``folder`` if it holds nothing but empty folders."""
+    if not folder.is_dir():
+        return
+    inner = sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True)
+    if any(not p.is_dir() for p in inner):
+        return
+    for p in inner:
+        p.rmdir()
+    folder.rmdir()
+
+
+def _run_all(
+    functions: dict[str, Any], out: Path, quick: bool, seed: int, scheduler: Any
+) -> None:
     for name, run in functions.items():
         start = time.perf_counter()
         with Progress(

@@ -39,7 +39,8 @@ def _check_stable(F: np.ndarray) -> None:
         raise PathspaceError(
             "linear drift: a stationary state needs every eigenvalue of the "
             f"drift matrix F with negative real part, found one with real part "
-            f"{growth:.3g}; use a stable F (for ou: theta > 0)"
+            f"{growth + 0.0:.3g}; make the relaxation outweigh any growth "
+            "(e.g. theta > 0 for ou)"
         )
 
 

@@ -137,6 +137,20 @@ def validate_trajectories(traj: Trajectories, source: str = "data") -> None:
         )
 
 
+def _check_dt_matches(path: Path, t: np.ndarray, given: Any, source: str) -> None:
+    """A dt given beside timestamps must agree with every step of them."""
+    if given is None:
+        return
+    value = _check_dt(path, given, source)
+    steps = np.diff(t, axis=1)
+    finite = steps[np.isfinite(steps)]
+    if finite.size and not np.allclose(finite, value, rtol=1e-6):
+        raise _fail(
+            path,
+            f"{source} = {value} disagrees with the timestamps t; give one of them",
+        )
+
+
 def _read_npz(path: Path, dt: float | None) -> Trajectories:
     try:
         archive = np.load(path, allow_pickle=False)
@@ -171,18 +185,8 @@ def _read_npz(path: Path, dt: float | None) -> Trajectories:
     z = _check_z(path, raw_z)
     if t is not None:
         t = _check_t(path, t, z)
-        steps = np.diff(t, axis=1)
         for given, source in ((file_dt, "dt in the file"), (dt, "--dt")):
-            if given is None:
-                continue
-            value = _check_dt(path, given, source)
-            finite = steps[np.isfinite(steps)]
-            if finite.size and not np.allclose(finite, value, rtol=1e-6):
-                raise _fail(
-                    path,
-                    f"{source} = {value} disagrees with the "
-                    "timestamps t; give one of them",
-                )
+            _check_dt_matches(path, t, given, source)
         return Trajectories(z, t=t, meta=_labels_meta(path, labels, z))
     if file_dt is not None and dt is not None:
         a, b = _check_dt(path, file_dt, "dt"), _check_dt(path, dt, "--dt")
@@ -317,8 +321,7 @@ def _read_csv(path: Path, dt: float | None) -> Trajectories:
     z = _check_z(path, z)
     if has_t:
         t = _check_t(path, t, z)
-        if dt is not None:
-            raise _fail(path, "the file has a 't' column and --dt was given; drop --dt")
+        _check_dt_matches(path, t, dt, "--dt")
         return Trajectories(z, t=t)
     return Trajectories(z, dt=_check_dt(path, dt, "--dt"))
 

@@ -207,7 +207,7 @@ def _check_path_memory(n_steps: int, dim: int) -> None:
     if need > available:
         raise PathspaceError(
             f"n_steps: {n_steps} steps in {dim} dimensions need about "
-            f"{need / 2**30:.1f} GiB, {available / 2**30:.1f} GiB are free; use "
+            f"{need / 2**30:.3g} GiB, {available / 2**30:.3g} GiB are free; use "
             "fewer steps"
         )
 

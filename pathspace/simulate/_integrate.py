@@ -170,8 +170,8 @@ def _check_memory(n_bytes: int) -> None:
         return
     if 2 * n_bytes > available:
         raise PathspaceError(
-            f"simulate: the trajectories need {n_bytes / 2**30:.1f} GiB (twice "
-            f"that while recording), {available / 2**30:.1f} GiB are free; "
+            f"simulate: the trajectories need {n_bytes / 2**30:.3g} GiB (twice "
+            f"that while recording), {available / 2**30:.3g} GiB are free; "
             "record fewer paths or steps, or use record_every"
         )
 
