@@ -138,8 +138,8 @@ def check_times(t: Any, z: np.ndarray) -> np.ndarray:
         if steps.size and steps.min() <= 0:
             k = int(np.argmin(steps))
             raise PathspaceError(
-                f"expected strictly increasing time, found t={tp[k + 1]} after "
-                f"t={tp[k]} in path {p}; sort the samples by time"
+                f"expected strictly increasing time, found t={tp[k + 1]:.10g} after "
+                f"t={tp[k]:.10g} in path {p}; sort the samples by time"
             )
     _check_time_resolution(raw, t, finite_z)
     return np.array(t)

@@ -51,7 +51,7 @@ def simulate(
     out: Annotated[Path, typer.Option("--out", help="output .npz file")],
     param: Annotated[
         list[str] | None,
-        typer.Option("--param", help="system parameter name=value (repeatable)"),
+        typer.Option("--param", "-p", help="system parameter name=value (repeatable)"),
     ] = None,
     n_paths: Annotated[int, typer.Option(help="independent paths")] = 100,
     n_steps: Annotated[int, typer.Option(help="recorded states per path")] = 10000,

@@ -108,9 +108,10 @@ def fig3_table(record: dict[str, Any]) -> str:
         res["peak_error_trained"],
         strict=True,
     ):
+        shown = 0.0 if abs(sigma) < 0.005 else sigma  # no "-0.00"
         rows.append(
             (
-                f"peak error, omega = {omega:g} (sigma = {sigma:.2f})",
+                f"peak error, omega = {omega:g} (sigma = {shown:.2f})",
                 "grows with sigma",
                 f"{peak:.4f} (trained {peak_t:.4f})",
             )
