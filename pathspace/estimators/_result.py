@@ -32,7 +32,12 @@ class Estimate:
     estimator : str
         Name of the estimator.
     status : str
-        ``"ok"``, ``"under-sampled"``, ``"not-converged"`` or ``"failed"``.
+        ``"ok"``; otherwise why the value should not be taken at face
+        value: ``"under-sampled"``, ``"coarse-sampling"`` (the ``dt``
+        correction is large), ``"biased"`` (the published estimator),
+        ``"discontinuous"`` (jumps in the data), ``"assumption-violated"``
+        (the data are not stationary paths of a diffusion),
+        ``"not-converged"`` or ``"failed"``.
     message : str
         Why the status is not ``"ok"``, or a note on the assumptions.
     details : dict
