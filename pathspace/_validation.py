@@ -20,9 +20,11 @@ DT_RANGE = (1e-100, 1e100)
 # (h / rms)^2 / 6 in the diffusion: 0.2 % at the limit.
 STATE_RESOLUTION = 0.1
 
-# Largest rounding step of stored timestamps, as a fraction of the median
-# time step: each interval is then known to 1 %.
-TIME_RESOLUTION = 0.01
+# Largest rounding step of stored timestamps, as a fraction of the mean
+# time step (the duration over the number of steps, which rounding does not
+# distort): each interval is then known to 10 %, and the errors of
+# consecutive intervals cancel in their sum.
+TIME_RESOLUTION = 0.1
 
 
 def check_int(value: Any, name: str, minimum: int = 1) -> int:
@@ -72,10 +74,7 @@ def check_dt(dt: Any, source: str = "dt") -> float:
 
 
 def _rounding_step(values: np.ndarray, axis: Any) -> np.ndarray:
-    """Spacing of the stored type near the largest magnitude along ``axis``."""
-    if values.dtype.kind in "iu":
-        top = np.max(np.abs(values), axis=axis)
-        return np.ones_like(top, dtype=np.float64)
+    """Spacing of the stored float type near the largest magnitude."""
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN axis
         top = np.nanmax(np.abs(values), axis=axis)
@@ -85,10 +84,13 @@ def _rounding_step(values: np.ndarray, axis: Any) -> np.ndarray:
 def check_resolution(z: np.ndarray, name: str = "z") -> None:
     """Refuse states stored too coarsely for their own increments.
 
-    ``z`` has shape (n_paths, n_steps, dim) in the type it was stored in
-    (float32 far from zero, or integers). float64 passes without a look.
+    ``z`` has shape (n_paths, n_steps, dim) in the type it was stored in;
+    only floats narrower than float64 are looked at (float32 far from zero
+    is the common case). Values on a coarse grid whatever their type
+    (integers, few decimals) are flagged by the estimators instead, since
+    storing them differently cannot undo the rounding.
     """
-    if z.dtype == np.float64 or z.dtype.kind not in "fiu" or z.shape[1] < 2:
+    if z.dtype.kind != "f" or z.dtype.itemsize >= 8 or z.shape[1] < 2:
         return
     step = _rounding_step(z, (0, 1))
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
@@ -99,9 +101,8 @@ def check_resolution(z: np.ndarray, name: str = "z") -> None:
     if coarse.size == 0 or not np.all(rms[coarse] > 0):
         return
     i = int(coarse[0])
-    stored = "integers" if z.dtype.kind in "iu" else str(z.dtype)
     raise PathspaceError(
-        f"{name}{i}: stored as {stored} it is rounded to steps of "
+        f"{name}{i}: stored as {z.dtype} it is rounded to steps of "
         f"{step[i]:.3g}, against increments of rms {rms[i]:.3g}; the rounding "
         "biases the diffusion and the entropy production: store float64, or "
         "subtract the mean before converting"
@@ -149,17 +150,21 @@ def _check_time_resolution(raw: np.ndarray, t: np.ndarray, finite: np.ndarray) -
     """Refuse float timestamps stored too coarsely for their own steps."""
     if raw.dtype.kind != "f" or raw.dtype == np.float64:
         return
-    steps = np.diff(np.where(finite, t, np.nan), axis=-1)
-    steps = steps[np.isfinite(steps)]
-    if steps.size == 0:
+    times = np.where(finite, t, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a path with no sample
+        span = np.nanmax(times, axis=-1) - np.nanmin(times, axis=-1)
+    n_steps = finite.sum(axis=-1) - 1
+    ok = n_steps > 0
+    if not ok.any():
         return
-    median = float(np.median(steps))
+    mean_step = float(span[ok].sum() / n_steps[ok].sum())
     rounding = float(_rounding_step(raw[np.isfinite(raw)], None))
-    if rounding > TIME_RESOLUTION * median:
+    if rounding > TIME_RESOLUTION * mean_step:
         top = float(np.max(np.abs(t[finite])))
         raise PathspaceError(
             f"timestamps stored as {raw.dtype} are rounded to steps of "
             f"{rounding:.3g} near t = {top:.3g}, against time steps of "
-            f"{median:.3g}; store t as float64, or subtract the start time "
-            "before converting"
+            f"{mean_step:.3g} on average; store t as float64, or subtract the "
+            "start time before converting"
         )

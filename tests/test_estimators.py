@@ -289,3 +289,39 @@ def test_the_api_flags_data_that_break_the_assumptions(seed):
     x = np.cumsum(v, axis=1) * 0.01 + rng.normal(size=(40, 1))
     est = _assumption_status(np.stack([x - x.mean(1, keepdims=True), v], -1))
     assert est.status == "assumption-violated" and "smooth" in est.message
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_fast_rotation_sampled_coarsely_is_flagged(seed):
+    # omega dt = 0.25: the first-order dt correction (about 10 % of the value)
+    # leaves a second-order bias of a few standard errors, so it is flagged;
+    # at omega dt = 0.1 the residual is well inside the error bar
+    drift = make_system("rotating-ou", omega=5.0)
+    exact = drift.exact_entropy_production()
+    coarse = simulate(drift, 200, 2500, 0.05, seed=seed, scheme="exact")
+    with pytest.warns(PathspaceWarning, match="higher orders may leave"):
+        est = entropy_production(coarse)
+    assert est.status == "coarse-sampling"
+    fine = entropy_production(
+        simulate(drift, 200, 2500, 0.02, seed=seed, scheme="exact")
+    )
+    assert fine.status == "ok"
+    assert abs(fine.value - exact) < 4 * fine.stderr
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_states_rounded_to_a_coarse_grid_are_flagged(seed):
+    drift = make_system("rotating-ou")
+    z = simulate(drift, 40, 2000, 0.01, seed=seed, scheme="exact").z
+    assert entropy_production(Trajectories(z, dt=0.01)).status == "ok"
+    rounded = {
+        "float32 far from zero, back in float64": (z + 1e6).astype(np.float32) + 0.0,
+        "a lattice of +-1 steps": np.cumsum(
+            np.random.default_rng(seed).choice([-1, 1], size=(40, 2000, 2)), axis=1
+        ),
+        "two decimals": np.round(z, 2),
+    }
+    for what, data in rounded.items():
+        est = _assumption_status(data.astype(np.float64))
+        assert est.status == "assumption-violated", what
+        assert "lie on a grid" in est.message, what

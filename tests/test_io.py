@@ -127,17 +127,6 @@ def _write(tmp_path, name, **arrays):
         (
             lambda p: _write(
                 p,
-                "lattice.npz",
-                z=np.cumsum(
-                    np.random.default_rng(0).choice([-1, 1], size=(3, 50, 2)), axis=1
-                ).astype(np.int8),
-                dt=1.0,
-            ),
-            "stored as integers",
-        ),
-        (
-            lambda p: _write(
-                p,
                 "t32.npz",
                 z=_walk(1, 50, 2),
                 t=(1e5 + 0.01 * np.arange(50)).astype(np.float32),
@@ -175,7 +164,7 @@ def test_dt_disagreement_is_refused(tmp_path):
         ("path,t,z0\n0.5,0,1\n0.5,1,2\n", "whole-number path ids"),
         ("t,z0,w\n0,1,2\n1,2,3\n", "unexpected columns"),
         ("t,z0\n0,1\n", "at least 2 samples"),
-        ("z0\n1\n2\n3\n", "'t' column or --dt"),
+        ("z0\n1\n2\n3\n", "'t' column or a sampling interval"),
     ],
 )
 def test_csv_refusals(tmp_path, text, fragment):

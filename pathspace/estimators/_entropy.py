@@ -304,13 +304,19 @@ def grid_entropy_production(
             "record more data or use fewer bins"
         )
     correction = abs(float(point.get("correction", 0.0)))
-    if status == "ok" and correction > 0.1 * abs(point["value"]) + 3 * stderr:
+    residual = _higher_order_residual(correction, float(point["value"]))
+    if (
+        status == "ok"
+        and correction > 3 * stderr
+        and (correction > 0.1 * abs(point["value"]) or residual > stderr)
+    ):
         status = "coarse-sampling"
         message = (
             f"the estimate moves by {correction:.3g} between the sampling "
             "interval and twice it: the sampling is coarse against the "
-            "dynamics; the first-order correction is applied but higher "
-            "orders remain. Sample more finely"
+            "dynamics; the first-order correction is applied, but higher "
+            f"orders may leave about {residual:.2g} "
+            f"({residual / stderr:.2g} standard errors). Sample more finely"
         )
     if status == "ok" and estimator == "paper":
         status = "biased"
@@ -344,6 +350,21 @@ def grid_entropy_production(
 
 
 _BLOCK_SUMS_BYTES = 256 * 2**20
+
+
+def _higher_order_residual(correction: float, value: float) -> float:
+    """Size of the ``dt^2`` term the first-order extrapolation leaves.
+
+    For ``sigma(dt) = sigma_0 (1 + k dt + k^2 dt^2 + ...)`` (one rate ``k``
+    setting every order) the correction is ``c = sigma_0 k dt`` and the
+    residual of the one- and two-step extrapolation ``2 sigma_0 k^2 dt^2 =
+    2 c^2 / sigma_0``. On a rotating Ornstein-Uhlenbeck process sampled at
+    ``omega dt = 0.25`` (``a = 1``, ``omega = 5``) this predicts 1.1 where
+    the measured bias is about 1.2 (three seeds of 200 paths x 2500 steps).
+    """
+    if value == 0.0:
+        return 0.0
+    return 2.0 * correction**2 / abs(value)
 
 
 def _default_blocks(n_paths: int, grid: Grid) -> int:

@@ -199,7 +199,8 @@ def _read_npz(path: Path, dt: float | None) -> Trajectories:
         raise _fail(
             path,
             "expected a scalar 'dt' or timestamps 't' in the "
-            "archive, found neither; pass --dt",
+            "archive, found neither; pass the sampling interval (--dt, or dt= "
+            "in Python)",
         )
     value = _check_dt(path, file_dt if file_dt is not None else dt, "dt")
     return Trajectories(z, dt=value, meta=_labels_meta(path, labels, z))
@@ -234,7 +235,11 @@ def _read_npy(path: Path, dt: float | None) -> Trajectories:
             "file to .npz",
         )
     if dt is None:
-        raise _fail(path, ".npy files hold no time; pass --dt (the sampling interval)")
+        raise _fail(
+            path,
+            ".npy files hold no time; pass the sampling interval (--dt, or "
+            "dt= in Python)",
+        )
     return Trajectories(_check_z(path, z), dt=_check_dt(path, dt, "--dt"))
 
 
@@ -298,7 +303,11 @@ def _read_csv(path: Path, dt: float | None) -> Trajectories:
     states = data[:, order]
     has_t = "t" in header
     if not has_t and dt is None:
-        raise _fail(path, "expected a 't' column or --dt, found neither")
+        raise _fail(
+            path,
+            "expected a 't' column or a sampling interval (--dt, or dt= in "
+            "Python), found neither",
+        )
     times = data[:, header.index("t")] if has_t else None
     if "path" in header:
         ids = data[:, header.index("path")]
