@@ -182,3 +182,22 @@ def test_reproduce_refused_by_the_scheduler_leaves_no_folder(tmp_path):
     assert result.exit_code == 2
     assert "could not connect" in result.output and "Traceback" not in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["reproduce"], "Missing argument 'figure'. Choose from: fig1, fig2"),
+        (["measure", "--bogus", "x"], "No such option: --bogus"),
+    ],
+)
+def test_usage_errors_are_one_line_from_the_entry_point(args, fragment, capsys):
+    from pathspace.cli import main
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("sys.argv", ["pathspace", *args])
+        with pytest.raises(SystemExit) as info:
+            main()
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert fragment in " ".join(err.split()) and len(err.strip().splitlines()) <= 2

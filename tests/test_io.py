@@ -248,3 +248,8 @@ def test_csv_and_npz_treat_a_dt_beside_timestamps_alike(tmp_path):
         assert load_trajectories(tmp_path / name, dt=0.1).n_steps == 40
         with pytest.raises(PathspaceError, match="disagrees with the timestamps"):
             load_trajectories(tmp_path / name, dt=0.2)
+
+
+def test_trajectories_print_their_shape_not_their_data():
+    text = repr(Trajectories(_walk(3, 50, 2), dt=0.1))
+    assert text == "Trajectories(n_paths=3, n_steps=50, dim=2, dt=0.1)"

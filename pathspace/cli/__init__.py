@@ -67,7 +67,7 @@ def main() -> None:
         fail("aborted", 1)
     except typer.TyperException as exc:  # usage errors: bad option, value
         message = exc.format_message() if hasattr(exc, "format_message") else exc
-        message = str(message).replace("Value error, ", "")
+        message = " ".join(str(message).replace("Value error, ", "").split())
         if not message.strip():  # no arguments: the help was printed
             sys.exit(getattr(exc, "exit_code", 2))
         ctx = getattr(exc, "ctx", None)

@@ -88,7 +88,7 @@ class Transitions:
         return block.astype(np.int64), len(labels)
 
 
-@dataclass
+@dataclass(repr=False)
 class Trajectories:
     """Sampled trajectories with constant ``dt`` or timestamps ``t``.
 
@@ -174,6 +174,13 @@ class Trajectories:
             self.dt = check_dt(self.dt)
         else:
             self.t = check_times(self.t, z)
+
+    def __repr__(self) -> str:
+        time = f"dt={self.dt:g}" if self.dt is not None else "t=(timestamps)"
+        return (
+            f"Trajectories(n_paths={self.n_paths}, n_steps={self.n_steps}, "
+            f"dim={self.dim}, {time})"
+        )
 
     @property
     def n_paths(self) -> int:
