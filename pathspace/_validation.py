@@ -9,7 +9,14 @@ import numpy as np
 
 from pathspace._errors import PathspaceError
 
-__all__ = ["check_int", "check_seed", "check_dt", "check_times", "check_resolution"]
+__all__ = [
+    "check_int",
+    "check_seed",
+    "check_dt",
+    "check_layout",
+    "check_times",
+    "check_resolution",
+]
 
 # A sampling interval whose square or inverse stays a normal float64 number.
 DT_RANGE = (1e-100, 1e100)
@@ -71,6 +78,33 @@ def check_dt(dt: Any, source: str = "dt") -> float:
             "express time in other units"
         )
     return value
+
+
+def check_layout(z: np.ndarray) -> np.ndarray:
+    """States as (n_paths, n_steps, dim); a 2-D array is a single path.
+
+    Refuses other numbers of axes and a layout with fewer steps than
+    dimensions (at least two steps: single snapshots are allowed), which
+    looks transposed.
+    """
+    one_path = z.ndim == 2
+    if one_path:
+        z = z[None]
+    if z.ndim != 3:
+        raise PathspaceError(
+            "expected z of shape (n_paths, n_steps, dim) or (n_steps, dim), "
+            f"found shape {z.shape}; reshape a single series to (n_steps, 1)"
+        )
+    n_steps, dim = z.shape[1:]
+    if 2 <= n_steps < dim:
+        fix = "z.T" if one_path else "z.swapaxes(-1, -2)"
+        many = "; many one-dimensional paths are z[..., None]" if one_path else ""
+        raise PathspaceError(
+            f"found {n_steps} steps of {dim} dimensions, which looks "
+            "transposed; store z as (n_paths, n_steps, dim) or (n_steps, dim) "
+            f"(transpose it with {fix}){many}"
+        )
+    return z
 
 
 def _rounding_step(values: np.ndarray, axis: Any) -> np.ndarray:

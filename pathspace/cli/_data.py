@@ -211,10 +211,10 @@ def measure(
     from pathspace.estimators import (
         ESTIMATORS,
         data_non_normality,
-        diffusive_scaling,
         entropy_production,
         estimate_diffusion,
     )
+    from pathspace.estimators._assumptions import sampled_scaling
     from pathspace.io import load_trajectories
 
     check_output_path(json_out, (".json",), "--json")
@@ -231,7 +231,9 @@ def measure(
         D = estimate_diffusion(traj, seed=seed)
         ep = entropy_production(traj, estimator, seed=seed)
         nn = data_non_normality(traj, seed=seed)
-        scaling = diffusive_scaling(traj, seed=seed)
+        scaling = ep.details.get("diffusive_scaling")
+        if scaling is None:  # not checked: the estimate is flagged already
+            scaling = sampled_scaling(traj, seed=seed)
         loc = None
         if locality:
             from pathspace.estimators import locality as measure_locality

@@ -15,6 +15,7 @@ from pathspace._errors import PathspaceError
 from pathspace._validation import check_seed
 from pathspace.estimators._assumptions import (
     assumption_violation,
+    sampled_scaling,
     time_major_violation,
 )
 from pathspace.estimators._diffusion import find_jumps
@@ -92,7 +93,9 @@ def entropy_production(
         est.status, est.message = "discontinuous", jumps
         warn_if_not_ok(est.status, est.message, "entropy production")
     if est.status in ("ok", "coarse-sampling"):
-        reason = assumption_violation(traj, seed=seed)
+        scaling = sampled_scaling(traj, seed=seed)
+        est.details["diffusive_scaling"] = scaling
+        reason = assumption_violation(traj, scaling)
     else:
         reason = time_major_violation(traj)
     if reason:

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from pathspace._errors import PathspaceError
-from pathspace._validation import check_dt, check_resolution, check_times
+from pathspace._validation import check_dt, check_layout, check_times
 from pathspace.io._atomic import default_mode
 from pathspace.simulate import Trajectories
 
@@ -53,41 +53,24 @@ def _check_dt(path: Path, dt: Any, source: str) -> float:
 
 
 def _check_z(path: Path, z: Any) -> np.ndarray:
+    """States of a file as (n_paths, n_steps, dim), in their stored type.
+
+    Trajectories converts them to float64 after checking that the stored
+    precision suffices; the path is named by ``load_trajectories``.
+    """
     z = np.asarray(z)
     if z.dtype.kind not in "fiu":
         raise _fail(path, f"expected real-valued states, found dtype {z.dtype}")
-    one_path = z.ndim == 2
-    if one_path:
-        z = z[None]
-    if z.ndim != 3:
-        raise _fail(
-            path,
-            "expected z of shape (n_paths, n_steps, dim) or "
-            f"(n_steps, dim), found shape {z.shape}; reshape a "
-            "single series to (n_steps, 1)",
-        )
-    n_paths, n_steps, dim = z.shape
+    z = check_layout(z)
     if 0 in z.shape:
         raise _fail(path, f"expected non-empty z, found shape {z.shape}")
-    if n_steps < 2:
+    if z.shape[1] < 2:
         raise _fail(
             path,
             f"expected at least 2 samples per path, found "
-            f"{n_steps} (z has shape {z.shape})",
+            f"{z.shape[1]} (z has shape {z.shape})",
         )
-    if n_steps < dim:
-        raise _fail(
-            path,
-            f"found {n_steps} steps of {dim} dimensions, which "
-            "looks transposed; store z as (n_paths, n_steps, dim)"
-            " (transpose it with z.swapaxes(-1, -2))"
-            + ("; many one-dimensional paths are z[..., None]" if one_path else ""),
-        )
-    try:
-        check_resolution(z, "z")
-    except PathspaceError as err:
-        raise _fail(path, str(err)) from None
-    return z.astype(np.float64)
+    return z
 
 
 def _check_t(path: Path, t: Any, z: np.ndarray) -> np.ndarray:

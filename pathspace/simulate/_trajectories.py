@@ -15,7 +15,12 @@ import numpy as np
 import torch
 
 from pathspace._errors import PathspaceError
-from pathspace._validation import check_dt, check_resolution, check_times
+from pathspace._validation import (
+    check_dt,
+    check_layout,
+    check_resolution,
+    check_times,
+)
 
 __all__ = ["Trajectories", "Transitions"]
 
@@ -126,26 +131,7 @@ class Trajectories:
                 f"z: expected real numbers, found dtype {z.dtype}; convert "
                 "the states to float"
             )
-        if z.ndim == 2:
-            if z.shape[0] < z.shape[1]:
-                raise PathspaceError(
-                    f"z: found {z.shape[0]} steps of {z.shape[1]} dimensions, "
-                    "which looks transposed; give (n_steps, dim), e.g. z.T, "
-                    "or many one-dimensional paths as z[..., None]"
-                )
-            z = z[None]
-        if z.ndim != 3:
-            raise PathspaceError(
-                "z: expected shape (n_paths, n_steps, dim) or (n_steps, dim), "
-                f"got {z.ndim} axes {z.shape}; reshape a 1-D series to "
-                "(n_steps, 1)"
-            )
-        if 2 <= z.shape[1] < z.shape[2]:
-            raise PathspaceError(
-                f"z: found {z.shape[1]} steps of {z.shape[2]} dimensions in "
-                f"each of {z.shape[0]} paths, which looks transposed; give "
-                "(n_paths, n_steps, dim), e.g. z.swapaxes(-1, -2)"
-            )
+        z = check_layout(z)
         check_resolution(z)
         z = z.astype(np.float64, copy=False)
         if (self.dt is None) == (self.t is None):
